@@ -1,0 +1,29 @@
+"""Subject names, named after the event they carry, and the one stream that holds them."""
+
+from datetime import timedelta
+
+STREAM = "ONEDOOR"
+STREAM_SUBJECTS = ("onedoor.>",)
+# Longer than the outbox relay's longest retry gap, so a re-publish after a crash or an
+# outage of a few minutes is still recognised as a duplicate by the server.
+DUPLICATE_WINDOW = timedelta(minutes=30)
+
+APPLICATION_SUBMITTED = "onedoor.application.submitted"
+APPLICATION_ROUTED = "onedoor.application.routed"
+APPLICATION_COMPLETED = "onedoor.application.completed"
+NOTIFICATION_SENT = "onedoor.notification.sent"
+# Per-department subjects end in the department code so that each department's durable
+# consumer filters only its own tasks.
+TASK_ASSIGNED = "onedoor.task.assigned.{department}"
+TASK_ACCEPTED = "onedoor.task.accepted.{department}"
+TASK_DECIDED = "onedoor.task.decided.{department}"
+
+
+def for_department(template: str, department: str) -> str:
+    """The concrete subject of a per-department template, e.g. for ``TASK_ASSIGNED``."""
+    return template.format(department=department)
+
+
+def all_departments(template: str) -> str:
+    """The wildcard subject that matches a per-department template for every department."""
+    return template.format(department="*")

@@ -1,0 +1,258 @@
+"""HTTP conventions shared by every service: bilingual error bodies and health endpoints.
+
+Every 4xx/5xx body has one shape, so window staff and client code read errors the same way:
+``{"error": {"code", "message", "message_zh", "fields": [{"field", "reason", "reason_zh"}]}}``.
+"""
+
+import contextlib
+import logging
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.common.metrics import HttpMetrics, consumer_states, metrics_router
+from services.common.tracing import TracingMiddleware
+
+log = logging.getLogger(__name__)
+
+# Chinese reasons for pydantic's error types; custom validators carry their own ("zh" in ctx).
+_ZH = {
+    "missing": "必填项缺失",
+    "string_too_short": "内容过短（至少 {min_length} 个字符）",
+    "string_too_long": "内容过长（最多 {max_length} 个字符）",
+    "string_type": "应为文本",
+    "string_pattern_mismatch": "格式不正确",
+    "too_short": "至少需要 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "greater_than_equal": "不能小于 {ge}",
+    "greater_than": "必须大于 {gt}",
+    "less_than_equal": "不能大于 {le}",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "decimal_parsing": "应为数字",
+    "decimal_type": "应为数字",
+    "decimal_max_places": "小数最多 {decimal_places} 位",
+    "decimal_max_digits": "数字位数过多",
+    "enum": "不是可选值之一：{expected}",
+    "literal_error": "不是可选值之一：{expected}",
+    "extra_forbidden": "不允许的字段",
+    "json_invalid": "JSON 格式错误",
+    "model_type": "应为对象",
+    "model_attributes_type": "应为对象",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "bool_parsing": "应为真或假",
+    "datetime_parsing": "日期时间格式不正确",
+    "datetime_from_date_parsing": "日期时间格式不正确",
+    "timezone_aware": "日期时间须带时区",
+}
+
+
+class ApiError(Exception):
+    """An error to show the caller, with its HTTP status and a Chinese message."""
+
+    def __init__(self, status: int, code: str, message: str, message_zh: str,
+                 fields: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.message_zh = status, code, message, message_zh
+        self.fields = fields or []
+
+
+def error_body(code: str, message: str, message_zh: str,
+               fields: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "message_zh": message_zh,
+                      "fields": fields or []}}
+
+
+def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Pydantic errors as (field, English reason, Chinese reason), all of them at once."""
+    out = []
+    for e in errors:
+        loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")]
+        ctx = e.get("ctx") or {}
+        zh = ctx.get("zh") or _ZH.get(e.get("type", ""), "取值无效")
+        with contextlib.suppress(KeyError, IndexError, ValueError):
+            zh = zh.format(**ctx)
+        out.append({"field": ".".join(loc) or "(body)", "reason": e.get("msg", ""), "reason_zh": zh})
+    return out
+
+
+MAX_BODY_BYTES = 256 * 1024  # an application with every field at its limit is ~40 KB
+
+
+class RequestGuard:
+    """Checks every request before it reaches a route: a body over ``limit`` bytes is refused
+    before it is read into memory (413), and a NUL character anywhere — path, query or body —
+    is refused (422): no database stores it (PostgreSQL text cannot hold it)."""
+
+    def __init__(self, app: Any, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if _has_nul(scope.get("path", "").encode() + scope.get("query_string", b"")):
+            await _refuse(send, 422, _NUL_ERROR)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await _refuse(send, 413, self._too_large())
+            return
+        # Read the whole (bounded) body first, so that a chunked body over the limit is
+        # refused as such rather than failing half-way through the app's parsing.
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                await _refuse(send, 413, self._too_large())
+                return
+        if _has_nul(body):
+            await _refuse(send, 422, _NUL_ERROR)
+            return
+        await self.app(scope, _replay([{"type": "http.request", "body": body}], receive), send)
+
+    def _too_large(self) -> dict[str, Any]:
+        return error_body("request_too_large", f"The request body is over {self.limit} bytes.",
+                          f"请求内容过大（上限 {self.limit // 1024} KB）。")
+
+
+_NUL_ERROR = error_body("validation_failed", "The request has invalid fields.",
+                        "提交的内容有误，请按提示逐项修改。",
+                        [{"field": "(request)", "reason": "contains a NUL character",
+                          "reason_zh": "含有不允许的空字符（NUL）"}])
+
+
+def _has_nul(raw: bytes) -> bool:
+    """A NUL as a raw byte, percent-encoded (path, query) or JSON-escaped (body)."""
+    lowered = raw.lower()
+    return b"\x00" in raw or b"%00" in lowered or b"\\u0000" in lowered
+
+
+async def _refuse(send: Any, status: int, body: dict[str, Any]) -> None:
+    await JSONResponse(body, status_code=status)({"type": "http"}, None, send)
+
+
+def _replay(messages: list[Any], then: Any = None) -> Any:
+    """An ASGI receive that gives ``messages`` first, then defers to ``then``."""
+    pending = list(messages)
+
+    async def receive() -> Any:
+        if pending:
+            return pending.pop(0)
+        if then is None:
+            return {"type": "http.disconnect"}
+        return await then()
+
+    return receive
+
+
+class ConsumerState(BaseModel):
+    consumer: str
+    subject: str
+    bound: bool  # its subscription is running
+    num_pending: int | None  # in the stream, not yet delivered (None: NATS did not answer)
+    num_ack_pending: int | None  # delivered, not yet acknowledged
+    num_redelivered: int | None
+    lag: int | None  # num_pending + num_ack_pending
+    error: str | None
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    message_zh: str
+    fields: list[dict[str, str]]
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer of every service."""
+
+    error: ErrorDetail
+
+
+_ERROR_STATUSES = {400: "Malformed request (e.g. not JSON)", 404: "Not found",
+                   409: "Conflicts with the current state", 413: "Request body too large",
+                   422: "Invalid fields, all listed at once (English and Chinese)",
+                   500: "Internal error; nothing was saved"}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text} for status, text in _ERROR_STATUSES.items()}
+
+
+def service_app(title: str, runtime: Any, lifespan: Any = None) -> FastAPI:
+    """A service's FastAPI app: shared error bodies (documented on every route), the request
+    guard, health and operations endpoints. The service adds its own routers."""
+    app = FastAPI(title=title, lifespan=lifespan or runtime.lifespan, responses=ERROR_RESPONSES)
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.add_middleware(TracingMiddleware, provider=runtime.tracer_provider)
+    app.add_middleware(HttpMetrics, metrics=runtime.metrics)
+    app.include_router(health_router(runtime))
+    return app
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_middleware(RequestGuard)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            error_body("validation_failed", "The request has invalid fields.",
+                       "提交的内容有误，请按提示逐项修改。", field_errors(list(exc.errors()))),
+            status_code=422,
+        )
+
+    @app.exception_handler(ApiError)
+    async def _api(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, exc.message_zh, exc.fields),
+                            status_code=exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        zh = {404: "未找到", 405: "不支持该操作", 413: "请求内容过大"}.get(exc.status_code, "请求错误")
+        return JSONResponse(error_body(f"http_{exc.status_code}", str(exc.detail), zh),
+                            status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _crash(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(error_body("internal_error", "Internal error; nothing was saved.",
+                                       "系统内部错误，本次操作未保存，请稍后重试。"), status_code=500)
+
+
+def health_router(runtime: Any) -> APIRouter:
+    """``/health`` (the process is alive), ``/ready`` (NATS and database reachable, every
+    consumer subscribed), ``/metrics`` (Prometheus), and the operations API (dead letters,
+    consumers)."""
+    from services.common import ops
+
+    router = APIRouter(tags=["ops"])
+    router.include_router(ops.build_router(runtime))
+    router.include_router(metrics_router(runtime.metrics))
+
+    @router.get("/api/v1/ops/consumers", response_model=list[ConsumerState])
+    async def consumers() -> list[dict[str, Any]]:
+        """This service's consumers: subscribed or not, and their lag on the server now."""
+        return await consumer_states(runtime)
+
+    @router.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": runtime.name}
+
+    @router.get("/ready")
+    async def ready() -> JSONResponse:
+        checks = await runtime.ready()
+        ok = all(checks.values())
+        return JSONResponse({"ready": ok, "service": runtime.name, "checks": checks},
+                            status_code=200 if ok else 503)
+
+    return router

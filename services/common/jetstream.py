@@ -1,0 +1,110 @@
+"""The one stream, its declaration, and the batch subscriber every consumer uses."""
+
+import builtins
+import logging
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.nats import JStream, NatsMessage, NatsRouter, PullSub
+from faststream.nats.subscriber.usecases import stream_pull_subscriber
+from nats.js import JetStreamContext
+from nats.js.api import ConsumerConfig, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError
+
+from contracts import Envelope, subjects
+from services.common.consumer import BatchConsumer, Handler, RetryPolicy, envelope_decoder
+
+log = logging.getLogger(__name__)
+
+# faststream 0.7.8's pull loops catch ``nats.errors.TimeoutError`` around ``fetch``, but
+# nats-py 2.16 (since nats.py#934) also raises the builtin ``asyncio.TimeoutError`` when the
+# fetch deadline runs out, which kills the loop (restarted by faststream, with a traceback).
+# The builtin is the base of nats-py's own, so catching it covers both.
+stream_pull_subscriber.TimeoutError = builtins.TimeoutError  # type: ignore[misc]
+
+# How long a pull waits to fill a batch: the latency a lone message pays at each hop, and
+# what lets a busy consumer commit hundreds of messages in one transaction.
+FILL_SECONDS = 0.02
+BATCH_SIZE = 250
+
+
+
+def stream_config(replicas: int = 1) -> StreamConfig:
+    return StreamConfig(
+        name=subjects.STREAM,
+        subjects=list(subjects.STREAM_SUBJECTS),
+        storage=StorageType.FILE,
+        retention=RetentionPolicy.LIMITS,
+        duplicate_window=subjects.DUPLICATE_WINDOW.total_seconds(),
+        max_age=365 * 24 * 3600,  # a year of hand-offs stays replayable
+        num_replicas=replicas,
+    )
+
+
+# Subscribers never declare the stream: ``ensure_stream`` is the only place that does.
+STREAM = JStream(subjects.STREAM, declare=False)
+
+
+async def ensure_stream(js: JetStreamContext, replicas: int = 1) -> None:
+    """Create the stream, or bring an existing one to this configuration."""
+    config = stream_config(replicas)
+    try:
+        await js.add_stream(config)
+    except BadRequestError:
+        await js.update_stream(config)
+
+
+def batch_subscriber(
+    router: NatsRouter,
+    subject: str,
+    *,
+    durable: str,
+    model: type[Envelope[Any]],
+    description: str,
+    retry: RetryPolicy,
+    batch_size: int = BATCH_SIZE,
+) -> Any:
+    """A durable pull subscriber delivering validated batches, acknowledged by the handler."""
+    return router.subscriber(
+        subject,
+        stream=STREAM,
+        durable=durable,
+        config=ConsumerConfig(
+            ack_wait=retry.ack_wait,
+            max_deliver=retry.max_deliver,
+            max_ack_pending=batch_size * 8,
+        ),
+        pull_sub=PullSub(batch_size=batch_size, timeout=FILL_SECONDS, batch=True),
+        ack_policy=AckPolicy.MANUAL,
+        decoder=envelope_decoder(model),
+        description=description,
+    )
+
+
+def documented_publisher(
+    router: NatsRouter, subject: str, model: type[Envelope[Any]], description: str
+) -> None:
+    """Declare, for the AsyncAPI document, an event this service publishes through its outbox."""
+    router.publisher(subject, schema=model, description=description)
+
+
+def consume(
+    router: NatsRouter,
+    consumer: BatchConsumer,
+    subject: str,
+    *,
+    model: type[Envelope[Any]],
+    handle: Handler,
+    description: str,
+) -> None:
+    """Subscribe ``consumer`` (its name is the durable) to ``subject``: each message → ``handle``."""
+
+    async def on_batch(batch: list[model], message: NatsMessage) -> None:  # type: ignore[valid-type]
+        await consumer.process(message)
+
+    # The name becomes the operation's name in the AsyncAPI document.
+    on_batch.__name__ = on_batch.__qualname__ = consumer.name.replace("-", "_")
+    subscriber = batch_subscriber(router, subject, durable=consumer.name, model=model,
+                                  description=description, retry=consumer.retry)
+    subscriber(on_batch)
+    consumer.bind(model, handle, subscriber)

@@ -1,0 +1,132 @@
+"""Outbox relay: publishes committed events to JetStream, pipelined, marking each on its ack."""
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from nats.js import JetStreamContext
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from sqlalchemy import delete, select, update
+
+from contracts import subjects
+from services.common.clock import Clock
+from services.common.db import Database
+from services.common.messaging import MessagingTables
+from services.common.tracing import extract, inject
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+POLL_SECONDS = 1.0
+ACK_TIMEOUT = 10.0
+MAX_BACKOFF = 30.0  # must stay well inside subjects.DUPLICATE_WINDOW
+KEEP_PUBLISHED = subjects.DUPLICATE_WINDOW * 2
+PRUNE_EVERY = timedelta(minutes=10)
+
+
+class OutboxRelay:
+    def __init__(self, db: Database, tables: MessagingTables, clock: Clock,
+                 tracer: trace.Tracer | None = None) -> None:
+        self.db = db
+        self.tracer = tracer or trace.get_tracer("onedoor")
+        self.outbox = tables.outbox
+        self.clock = clock
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._last_prune = clock.now()
+        self.published = 0
+
+    def wake(self) -> None:
+        """Called after a commit that wrote events: publish them now rather than at the poll."""
+        self._wake.set()
+
+    def start(self, js: JetStreamContext) -> None:
+        self._task = asyncio.create_task(self._run(js), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self, js: JetStreamContext) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                while await self.publish_pending(js) == BATCH:
+                    pass
+                backoff = 0.5
+                await self._prune()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # NATS or database away: keep the rows, try again later
+                log.warning("outbox relay: %s; retrying in %.1fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+
+    async def publish_pending(self, js: JetStreamContext) -> int:
+        """Publish one batch of unpublished events; returns how many were acknowledged."""
+        async with self.db.reading() as session:
+            rows = (
+                await session.execute(
+                    select(self.outbox.c.id, self.outbox.c.message_id, self.outbox.c.subject,
+                           self.outbox.c.payload, self.outbox.c.headers)
+                    .where(self.outbox.c.published_at.is_(None))
+                    .order_by(self.outbox.c.id)
+                    .limit(BATCH)
+                )
+            ).all()
+        if not rows:
+            return 0
+        # Pipelined: every publish is on the wire before the first ack is awaited. The
+        # deterministic Nats-Msg-Id makes a re-publish after a crash a no-op in the stream.
+        futures, spans = [], []
+        for row in rows:
+            # The publish continues the trace of what caused the event (kept with it).
+            span = self.tracer.start_span(
+                f"{row.subject} publish", context=extract(row.headers), kind=SpanKind.PRODUCER,
+                attributes={"messaging.system": "nats", "messaging.destination.name": row.subject,
+                            "messaging.message.id": row.message_id})
+            headers = {"Nats-Msg-Id": row.message_id, "content-type": "application/json",
+                       **inject(span)}
+            futures.append(await js.publish_async(row.subject, row.payload, headers=headers))
+            spans.append(span)
+        done, pending = await asyncio.wait(futures, timeout=ACK_TIMEOUT)
+        for span, future in zip(spans, futures, strict=True):
+            if future not in done or future.exception() is not None:
+                span.set_status(Status(StatusCode.ERROR, "not acknowledged"))
+            span.end()
+        for future in pending:
+            future.cancel()
+        acked = [row.id for row, f in zip(rows, futures, strict=True)
+                 if f in done and f.exception() is None]
+        if acked:
+            async with self.db.writing() as session:
+                await session.execute(
+                    update(self.outbox)
+                    .where(self.outbox.c.id.in_(acked))
+                    .values(published_at=self.clock.now())
+                )
+            self.published += len(acked)
+        if len(acked) < len(rows):
+            failed = next(f for f in futures if f not in done or f.exception() is not None)
+            reason = "no ack in time" if failed not in done else repr(failed.exception())
+            raise RuntimeError(f"{len(rows) - len(acked)} of {len(rows)} not acknowledged: {reason}")
+        return len(acked)
+
+    async def _prune(self) -> None:
+        now = self.clock.now()
+        if now - self._last_prune < PRUNE_EVERY:
+            return
+        self._last_prune = now
+        async with self.db.writing() as session:
+            await session.execute(
+                delete(self.outbox).where(self.outbox.c.published_at < now - KEEP_PUBLISHED)
+            )
+

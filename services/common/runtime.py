@@ -1,0 +1,140 @@
+"""What every service process is made of: database, unit of work, broker and outbox relay."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from faststream.nats import NatsBroker, NatsRouter
+from sqlalchemy import MetaData
+
+from services.common.clock import Clock, SystemClock
+from services.common.consumer import BatchConsumer, RetryPolicy
+from services.common.db import Database
+from services.common.jetstream import ensure_stream
+from services.common.messaging import MessagingTables
+from services.common.metrics import GaugeCallback, Metrics, consumer_bound
+from services.common.relay import OutboxRelay
+from services.common.settings import Settings
+from services.common.tracing import make_provider
+from services.common.uow import UnitOfWork
+from services.common.watchdog import Watchdog
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        name: str,
+        metadata: MetaData,
+        tables: MessagingTables,
+        clock: Clock | None = None,
+        migrations: Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self.name = name
+        self.tables = tables
+        self.clock = clock or SystemClock()
+        url, schema = settings.database_for(name)
+        # ``migrations``: the service's Alembic directory, upgraded to head at start.
+        self.db = Database(url, metadata, schema=schema, migrations=migrations)
+        self.tracer_provider = make_provider(name, settings.data_dir)
+        self.tracer = self.tracer_provider.get_tracer("onedoor")
+        self.relay = OutboxRelay(self.db, tables, self.clock, self.tracer)
+        self.uow = UnitOfWork(self.db, tables, self.clock, on_commit=self.relay.wake,
+                              tracer=self.tracer)
+        # Its own registry: several runtimes in one process (tests) keep their metrics apart.
+        self.metrics = Metrics(name)
+        self.js: Any = None  # the JetStream context, once connected
+        self.broker = NatsBroker(
+            settings.nats_servers,
+            max_reconnect_attempts=-1,  # keep trying for ever: NATS restarts are routine
+            reconnect_time_wait=1,
+            log_level=logging.DEBUG,  # one log line per message is for debugging only
+            middlewares=[self.metrics.nats_middleware()],
+        )
+
+        self.consumers: dict[str, BatchConsumer] = {}
+        self.retry = RetryPolicy(max_deliver=settings.max_deliver, ack_wait=settings.ack_wait,
+                                 backoff_base=settings.retry_backoff)
+        self.watchdog = Watchdog(self.consumers, settings.stall_seconds)
+        self.metrics.live_counter("onedoor_outbox_published", "Events the outbox relay published",
+                                  lambda: self.relay.published)
+        self.metrics.live_counter("onedoor_watchdog_restarts", "Stalled pull subscriptions restarted",
+                                  lambda: self.watchdog.restarts)
+
+    def consumer(self, durable: str) -> BatchConsumer:
+        """A consumer of this service (``durable`` names it on the server too)."""
+        self.consumers[durable] = BatchConsumer(self.uow, durable, self.retry)
+        # Where its hooks (batch_processed, message_failed, dead_lettered) report.
+        self.consumers[durable].metrics = self.metrics  # type: ignore[attr-defined]
+        return self.consumers[durable]
+
+    def gauge(self, name: str, documentation: str, labelnames: tuple[str, ...],
+              callback: GaugeCallback) -> None:
+        """A service's own gauge at ``/metrics``, computed by ``callback`` in the background."""
+        self.metrics.add_gauge(name, documentation, labelnames, callback)
+
+    def include(self, router: NatsRouter) -> None:
+        self.broker.include_router(router)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: Any = None) -> AsyncIterator[None]:
+        await self.db.create_schema()
+        await self._connect()
+        js = self.js = self.broker.connection.jetstream()
+        await self._ensure_stream(js)
+        await self.broker.start()
+        self.relay.start(js)
+        self.watchdog.start(self.broker.connection, js)
+        self.metrics.start(self.db, self.tables, self.consumers, self.broker.connection, js)
+        log.info("%s ready (NATS %s)", self.name, self.settings.nats_url)
+        try:
+            yield
+        finally:
+            await self.metrics.stop()
+            await self.watchdog.stop()
+            await self.relay.stop()
+            await self.broker.stop()
+            await self.db.dispose()
+            self.tracer_provider.shutdown()  # flushes the last spans
+
+    async def _ensure_stream(self, js: Any) -> None:
+        """A new cluster elects its JetStream leader after the servers listen: wait for it."""
+        delay = 0.2
+        while True:
+            try:
+                await ensure_stream(js, self.settings.stream_replicas)
+                return
+            except Exception as exc:
+                log.warning("%s: JetStream not ready (%s); retrying", self.name, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _connect(self) -> None:
+        """Wait for NATS at start (it may come up after us), then rely on reconnects."""
+        delay = 0.2
+        while True:
+            try:
+                await self.broker.connect()
+                return
+            except Exception as exc:
+                log.warning("%s: NATS %s not reachable (%s); retrying", self.name,
+                            self.settings.nats_url, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def ready(self) -> dict[str, bool]:
+        """NATS connected, database reachable, every consumer subscribed (``consumer:<name>``)."""
+        try:
+            nats_ok = self.broker.connection.is_connected
+        except Exception:  # not connected yet: faststream has no connection object
+            nats_ok = False
+        checks = {"nats": nats_ok, "database": await self.db.ping()}
+        checks |= {f"consumer:{name}": consumer_bound(c) for name, c in self.consumers.items()}
+        return checks

@@ -1,0 +1,52 @@
+"""Settings of one service process, from ``ONEDOOR_*`` environment variables or the CLI."""
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ONEDOOR_", extra="ignore")
+
+    # One URL, or several separated by commas (the servers of a cluster).
+    nats_url: str = "nats://127.0.0.1:4222"
+    # Copies of the stream the cluster keeps (3 in production; 1 for a single server).
+    stream_replicas: int = 1
+    # None: a SQLite file per service under ``data_dir``. A PostgreSQL URL is shared by the
+    # services, each keeping its tables in its own schema (see ``database_name``).
+    database_url: str | None = None
+    # Prefix for the PostgreSQL schemas, so that several systems (or test runs) can share
+    # one database without seeing each other's tables.
+    database_schema_prefix: str = ""
+    data_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    region: str = "default"
+    # Demo only: department services decide a task by themselves this many seconds after
+    # it was assigned (a simple income rule), so that the loop closes with nobody at a desk.
+    auto_decide_after: float | None = None
+    log_level: str = "INFO"
+    # "json": one JSON object per line (the default); "text": human-readable lines.
+    log_format: str = "json"
+    # Retry policy of every consumer: deliveries before a message becomes a dead letter, and
+    # the first back-off in seconds (doubling after each failure).
+    max_deliver: int = 8
+    retry_backoff: float = 2.0
+    # Seconds a delivered message may stay unacknowledged before the server redelivers it.
+    ack_wait: float = 60.0
+    # How long a consumer may have messages waiting without fetching any before its pull
+    # subscription is restarted (pull subscriptions can stall after a server restart).
+    stall_seconds: float = 30.0
+
+    @property
+    def nats_servers(self) -> list[str]:
+        return [u.strip() for u in self.nats_url.split(",") if u.strip()]
+
+    def database_for(self, name: str) -> tuple[str, str | None]:
+        """The URL and (for PostgreSQL) schema of the database that service ``name`` owns."""
+        if self.database_url:
+            if self.database_url.startswith("sqlite"):
+                return self.database_url, None
+            return self.database_url, f"{self.database_schema_prefix}{name}"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{(self.data_dir / f'{name}.db').resolve()}", None

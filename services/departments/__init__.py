@@ -1,0 +1,1 @@
+"""Departments: one program, run once per department, each with its own consumer and database."""

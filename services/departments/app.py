@@ -1,0 +1,72 @@
+"""Composition root of one department's service."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from contracts import DEPARTMENT_NAMES, Department
+from services.common.clock import Clock
+from services.common.http import service_app
+from services.common.metrics import count_rows
+from services.common.policy import Policy, load_policy
+from services.common.runtime import Runtime
+from services.common.settings import Settings
+from services.departments import handlers, http, nats
+from services.departments.models import MESSAGING, Base, Task
+
+log = logging.getLogger(__name__)
+# Every department has its own database, all with this one migration history.
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def build_runtime(settings: Settings, department: Department, clock: Clock | None = None) -> Runtime:
+    runtime = Runtime(settings, name=f"department_{department}", metadata=Base.metadata,
+                      tables=MESSAGING, clock=clock, migrations=MIGRATIONS)
+    runtime.include(nats.build_router(runtime, department))
+    runtime.gauge("onedoor_tasks_overdue", "Tasks not decided by their due time", ("department",),
+                  count_rows(Task.__table__, lambda now: Task.decided_at.is_(None) & (Task.due_at < now),
+                             runtime.clock, (str(department),)))
+    return runtime
+
+
+def create_app(settings: Settings, department: Department, clock: Clock | None = None) -> FastAPI:
+    department = Department(department)
+    runtime = build_runtime(settings, department, clock)
+    policy = load_policy(settings.region)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.lifespan(app):
+            demo = None
+            if settings.auto_decide_after is not None:
+                demo = asyncio.create_task(_auto_decide(runtime, department, policy,
+                                                        settings.auto_decide_after))
+            yield
+            if demo:
+                demo.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await demo
+
+    app = service_app(f"OneDoor {DEPARTMENT_NAMES[department]} · {department}", runtime, lifespan)
+    app.include_router(http.build_router(runtime, department))
+    return app
+
+
+async def _auto_decide(runtime: Runtime, department: Department, policy: Policy,
+                       after: float) -> None:
+    """Demo only: stand in for the department's staff so the loop closes by itself."""
+    while True:
+        try:
+            async with runtime.uow.begin() as tx:
+                n = await handlers.auto_decide_due(
+                    tx, department, older_than_seconds=after,
+                    income_lines=dict(policy.demo_income_lines))
+            if n:
+                log.info("demo: %s decided %d task(s) automatically", department, n)
+        except Exception:
+            log.exception("demo auto-decision failed; trying again")
+        await asyncio.sleep(0.5)

@@ -1,0 +1,103 @@
+"""Intake's tables: applications, their items (one per kind of help), notices and history."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from services.common.db import UtcDateTime
+from services.common.messaging import messaging_tables
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+MESSAGING = messaging_tables(Base.metadata)
+
+
+class Application(Base):
+    __tablename__ = "applications"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    receipt_no: Mapped[str] = mapped_column(String(32), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    channel: Mapped[str] = mapped_column(String(20))
+    received_by: Mapped[str] = mapped_column(String(50))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    applicant: Mapped[dict[str, Any]] = mapped_column(JSON)
+    household: Mapped[dict[str, Any]] = mapped_column(JSON)
+    materials: Mapped[list[str]] = mapped_column(JSON)
+    description: Mapped[str] = mapped_column(Text, default="")
+    on_behalf_of: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    items: Mapped[list["ApplicationItem"]] = relationship(
+        order_by="ApplicationItem.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    notifications: Mapped[list["Notification"]] = relationship(
+        order_by="Notification.sent_at", cascade="all, delete-orphan", lazy="raise"
+    )
+    history: Mapped[list["HistoryEntry"]] = relationship(
+        order_by="HistoryEntry.id", cascade="all, delete-orphan", lazy="raise"
+    )
+
+
+class ApplicationItem(Base):
+    """One kind of help asked for, and what its department did with it."""
+
+    __tablename__ = "application_items"
+
+    application_id: Mapped[str] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True
+    )
+    item: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    department: Mapped[str] = mapped_column(String(40), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    accepted_by: Mapped[str | None] = mapped_column(String(50))
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(50))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_items_item", "item"),)
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    application_id: Mapped[str] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class HistoryEntry(Base):
+    """A hand-off or a step of the application, in the order intake learned of it."""
+
+    __tablename__ = "history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    event: Mapped[str] = mapped_column(String(40))
+    department: Mapped[str | None] = mapped_column(String(40))
+    actor: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[str] = mapped_column(Text, default="")

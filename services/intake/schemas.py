@@ -1,0 +1,170 @@
+"""HTTP schemas of intake: what the window sends and what it reads back."""
+
+import re
+from datetime import datetime
+from decimal import Decimal
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, ValidationError
+
+from contracts import Applicant, Channel, Household, Item, OnBehalfOf
+
+_MATERIAL_CODE = re.compile(r"[A-Za-z0-9_]{1,50}")
+StaffId = Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.@-]+$")
+
+
+def _error(code: str, en: str, zh: str) -> PydanticCustomError:
+    return PydanticCustomError(code, en, {"zh": zh})
+
+
+class ApplicantIn(Applicant):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("id_number")
+    @classmethod
+    def _resident_id(cls, value: str) -> str:
+        try:
+            return ric.validate(value)
+        except InvalidChecksum:
+            raise _error("id_number_checksum", "identity number check digit is wrong",
+                         "身份证号码校验位错误，请核对") from None
+        except ValidationError:
+            raise _error("id_number_invalid", "not a valid resident identity number",
+                         "不是有效的居民身份证号码（18位，含出生日期）") from None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        try:
+            number = phonenumbers.parse(value, "CN")
+        except phonenumbers.NumberParseException:
+            number = None
+        if (number is None or not phonenumbers.is_valid_number(number)
+                or phonenumbers.region_code_for_number(number) != "CN"):
+            raise _error("phone_invalid", "not a valid phone number in China",
+                         "不是有效的手机号或固定电话号码")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class HouseholdIn(Household):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OnBehalfOfIn(OnBehalfOf):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class ApplicationCreate(BaseModel):
+    """A request registered at the window, on any channel."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    channel: Channel
+    received_by: str = StaffId
+    applicant: ApplicantIn
+    household: HouseholdIn
+    items: list[Item] = Field(min_length=1, max_length=len(Item))
+    materials: list[str] = Field(
+        default_factory=list, max_length=50,
+    )
+    description: str = Field(default="", max_length=2000)
+    on_behalf_of: OnBehalfOfIn | None = None
+
+    @field_validator("items")
+    @classmethod
+    def _distinct_items(cls, value: list[Item]) -> list[Item]:
+        if len(set(value)) != len(value):
+            raise _error("items_repeated", "an item is listed more than once", "同一救助事项重复填写")
+        return value
+
+    @field_validator("materials")
+    @classmethod
+    def _material_codes(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not _MATERIAL_CODE.fullmatch(code):
+                raise _error("material_code", f"not a material code: {code[:50]!r}",
+                             "材料代码应为字母、数字或下划线，最长50个字符")
+        return list(dict.fromkeys(value))
+
+
+class DecisionRead(BaseModel):
+    outcome: str
+    amount: Decimal | None
+    reason: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+class ItemRead(BaseModel):
+    item: str
+    item_name: str
+    department: str
+    department_name: str
+    task_id: str | None
+    status: str
+    due_at: datetime | None
+    accepted_by: str | None
+    accepted_at: datetime | None
+    decision: DecisionRead | None
+
+
+class NotificationRead(BaseModel):
+    channel: str
+    recipient: str
+    kind: str
+    text: str
+    sent_at: datetime
+
+
+class HistoryRead(BaseModel):
+    at: datetime
+    event: str
+    department: str | None
+    actor: str | None
+    detail: str
+
+
+class ApplicationSummary(BaseModel):
+    id: str
+    receipt_no: str
+    status: str
+    outcome: str | None
+    channel: str
+    received_by: str
+    received_at: datetime
+    completed_at: datetime | None
+    applicant_name: str
+    items: list[ItemRead]
+
+
+class ApplicationRead(ApplicationSummary):
+    applicant: Applicant
+    household: Household
+    materials: list[str]
+    description: str
+    on_behalf_of: OnBehalfOf | None
+    notifications: list[NotificationRead]
+    history: list[HistoryRead]
+
+
+class ApplicationPage(BaseModel):
+    items: list[ApplicationSummary]
+    total: int
+    offset: int
+    limit: int
+
+
+class DepartmentItemRead(BaseModel):
+    code: str
+    name: str
+    limit_working_days: int | None
+    limit_hours: int | None
+
+
+class DepartmentRead(BaseModel):
+    code: str
+    name: str
+    items: list[DepartmentItemRead]

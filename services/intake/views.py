@@ -1,0 +1,94 @@
+"""Intake's read side: the combined view of one application, and the filtered list."""
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from contracts import DEPARTMENT_NAMES, ITEM_NAMES, Department, Item
+from services.intake.models import Application, ApplicationItem
+from services.intake.schemas import (
+    ApplicationPage,
+    ApplicationRead,
+    ApplicationSummary,
+    DecisionRead,
+    HistoryRead,
+    ItemRead,
+    NotificationRead,
+)
+
+
+async def get_application(session: AsyncSession, application_id: str) -> ApplicationRead | None:
+    app = await session.scalar(
+        select(Application)
+        .where(Application.id == application_id)
+        .options(selectinload(Application.notifications), selectinload(Application.history))
+    )
+    if app is None:
+        return None
+    return ApplicationRead(
+        **summary(app).model_dump(),
+        applicant=app.applicant,
+        household=app.household,
+        materials=app.materials,
+        description=app.description,
+        on_behalf_of=app.on_behalf_of,
+        notifications=[NotificationRead.model_validate(n, from_attributes=True)
+                       for n in app.notifications],
+        history=[HistoryRead.model_validate(h, from_attributes=True) for h in app.history],
+    )
+
+
+async def list_applications(
+    session: AsyncSession, *, status: str | None, department: str | None, item: str | None,
+    offset: int, limit: int,
+) -> ApplicationPage:
+    query = select(Application)
+    if status:
+        query = query.where(Application.status == status)
+    if department or item:
+        having = select(ApplicationItem.application_id)
+        if department:
+            having = having.where(ApplicationItem.department == department)
+        if item:
+            having = having.where(ApplicationItem.item == item)
+        query = query.where(Application.id.in_(having))
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(
+        query.order_by(Application.received_at.desc(), Application.id).offset(offset).limit(limit)
+    )
+    return ApplicationPage(items=[summary(a) for a in rows], total=total or 0,
+                           offset=offset, limit=limit)
+
+
+def summary(app: Application) -> ApplicationSummary:
+    return ApplicationSummary(
+        id=app.id,
+        receipt_no=app.receipt_no,
+        status=app.status,
+        outcome=app.outcome,
+        channel=app.channel,
+        received_by=app.received_by,
+        received_at=app.received_at,
+        completed_at=app.completed_at,
+        applicant_name=app.applicant["name"],
+        items=[_item(i) for i in app.items],
+    )
+
+
+def _item(row: ApplicationItem) -> ItemRead:
+    decision = None
+    if row.outcome:
+        decision = DecisionRead(outcome=row.outcome, amount=row.amount, reason=row.reason,
+                                decided_by=row.decided_by, decided_at=row.decided_at)
+    return ItemRead(
+        item=row.item,
+        item_name=ITEM_NAMES[Item(row.item)],
+        department=row.department,
+        department_name=DEPARTMENT_NAMES[Department(row.department)],
+        task_id=row.task_id,
+        status=row.status,
+        due_at=row.due_at,
+        accepted_by=row.accepted_by,
+        accepted_at=row.accepted_at,
+        decision=decision,
+    )

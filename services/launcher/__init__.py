@@ -1,0 +1,1 @@
+"""The ``onedoor`` command: runs one service, or the whole system as supervised processes."""

@@ -1,0 +1,124 @@
+"""Notify's handlers: each runs inside one transaction (case state, notices, outbox)."""
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from contracts import (
+    ApplicationCompleted,
+    ApplicationCompletedMessage,
+    ApplicationRoutedMessage,
+    ApplicationSubmittedMessage,
+    NotificationSent,
+    NotificationSentMessage,
+    TaskDecidedMessage,
+    subjects,
+)
+from services.common.tracing import APPLICATION_ID, extract, inject
+from services.common.uow import Transaction
+from services.notify.adapters import Channels
+from services.notify.domain import Case, Contact, DecisionInfo, Notice
+from services.notify.models import CaseRow, DecisionRow, NoticeRow
+
+Wake = Callable[[], None]  # called after a commit that queued notices: send them now
+
+
+async def record_submitted(tx: Transaction, msg: ApplicationSubmittedMessage, *, wake: Wake) -> None:
+    """Consumes ApplicationSubmitted: who to tell, and which window staff received it."""
+    app = msg.payload
+    row = await _case(tx, app.application_id)
+    row.receipt_no, row.name = app.receipt_no, app.applicant.name
+    row.phone, row.window_staff = app.applicant.phone, app.received_by
+    await _evaluate(tx, row, wake)
+
+
+async def record_routed(tx: Transaction, msg: ApplicationRoutedMessage, *, wake: Wake) -> None:
+    """Consumes ApplicationRouted: the tasks that must all be decided to close the case."""
+    row = await _case(tx, msg.payload.application_id)
+    row.expected_tasks = sorted(t.task_id for t in msg.payload.tasks)
+    await _evaluate(tx, row, wake)
+
+
+async def record_decided(tx: Transaction, msg: TaskDecidedMessage, *, wake: Wake) -> None:
+    """Consumes TaskDecided; queues the notices, and publishes ApplicationCompleted at the last."""
+    d = msg.payload
+    if await tx.session.get(DecisionRow, d.task_id) is None:
+        tx.session.add(DecisionRow(task_id=d.task_id, application_id=d.application_id,
+                                   department=d.department, items=list(d.items),
+                                   outcome=d.outcome, amount=d.amount, reason=d.reason))
+    await _evaluate(tx, await _case(tx, d.application_id), wake)
+
+
+async def deliver_pending(tx: Transaction, channels: Channels, limit: int = 200) -> int:
+    """Send queued notices through their channel; publishes NotificationSent for each."""
+    rows = (await tx.session.scalars(
+        select(NoticeRow).where(NoticeRow.sent_at.is_(None)).order_by(NoticeRow.created_at)
+        .limit(limit))).all()
+    for row in rows:
+        # At least once: a crash after sending and before commit sends it again with the same
+        # id, which a real gateway uses to drop the repeat.
+        with tx.tracer.start_as_current_span(
+            f"notice {row.channel} send", context=extract(row.trace_parent),
+            attributes={APPLICATION_ID: row.application_id, "onedoor.notice.kind": row.kind},
+        ) as span:
+            await channels.send(Notice(row.id, row.channel, row.recipient, row.kind, row.text))
+        tx.causing_span = span
+        row.sent_at = tx.clock.now()
+        tx.publish(
+            NotificationSentMessage,
+            NotificationSent(notification_id=row.id, application_id=row.application_id,
+                             channel=row.channel, recipient=row.recipient, kind=row.kind,
+                             text=row.text, sent_at=row.sent_at),
+            subject=subjects.NOTIFICATION_SENT,
+            message_id=f"{row.id}:sent",
+        )
+    return len(rows)
+
+
+async def _case(tx: Transaction, application_id: str) -> CaseRow:
+    row = await tx.session.get(CaseRow, application_id)
+    if row is None:
+        row = CaseRow(application_id=application_id)
+        tx.session.add(row)
+    return row
+
+
+async def _evaluate(tx: Transaction, row: CaseRow, wake: Wake) -> None:
+    decisions = {
+        d.task_id: d for d in await tx.session.scalars(
+            select(DecisionRow).where(DecisionRow.application_id == row.application_id))
+    }
+    case = Case(
+        application_id=row.application_id,
+        contact=Contact(row.receipt_no, row.name, row.phone, row.window_staff)
+        if row.phone else None,
+        expected_tasks=set(row.expected_tasks) if row.expected_tasks is not None else None,
+        decisions={k: DecisionInfo(k, d.department, tuple(d.items), d.outcome,
+                                   Decimal(d.amount) if d.amount is not None else None, d.reason)
+                   for k, d in decisions.items()},
+        notified_tasks={k for k, d in decisions.items() if d.notified},
+        completed=row.completed_at is not None,
+    )
+    now = tx.clock.now()
+    notices = case.pending_notices()
+    if case.contact is not None:
+        for task_id in case.decisions.keys() - case.notified_tasks:
+            decisions[task_id].notified = True
+    if case.is_complete():
+        approved, rejected, closing = case.completion()
+        notices += closing
+        row.completed_at = now
+        tx.publish(
+            ApplicationCompletedMessage,
+            ApplicationCompleted(application_id=row.application_id, approved_items=approved,
+                                 rejected_items=rejected, completed_at=now),
+            subject=subjects.APPLICATION_COMPLETED,
+            message_id=f"{row.application_id}:completed",
+        )
+    for n in notices:
+        tx.session.add(NoticeRow(id=n.id, application_id=row.application_id, channel=n.channel,
+                                 recipient=n.recipient, kind=n.kind, text=n.text, created_at=now,
+                                 trace_parent=inject(tx.causing_span) if tx.causing_span else None))
+    if notices:
+        tx.after_commit.append(wake)

@@ -1,0 +1,40 @@
+"""Notify's HTTP entry points: the notices of an application, as sent."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from services.common.runtime import Runtime
+from services.notify.models import NoticeRow
+
+Id = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+class NoticeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    application_id: str
+    channel: str
+    recipient: str
+    kind: str
+    text: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def build_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["notices"])
+
+    @router.get("/applications/{application_id}/notices", response_model=list[NoticeRead])
+    async def notices(application_id: Id) -> list[NoticeRead]:
+        async with runtime.db.reading() as session:
+            rows = await session.scalars(select(NoticeRow)
+                                         .where(NoticeRow.application_id == application_id)
+                                         .order_by(NoticeRow.created_at, NoticeRow.id))
+            return [NoticeRead.model_validate(r) for r in rows]
+
+    return router

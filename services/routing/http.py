@@ -1,0 +1,97 @@
+"""Routing's HTTP entry points: the transfer ledger (分办、转办台账), per application and by
+period (JSON, or CSV for the township's monthly report)."""
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from contracts import Department
+from services.common.http import ApiError
+from services.common.runtime import Runtime
+from services.routing import ledger
+from services.routing.ledger import LedgerExport, LedgerLine
+from services.routing.models import Handoff
+
+Id = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+class HandoffRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    application_id: str
+    receipt_no: str
+    task_id: str
+    from_party: str
+    to_department: str
+    items: list[str]
+    handed_at: datetime
+    due_at: datetime
+
+
+_CSV = {
+    200: {
+        "description": "The ledger: JSON, or with format=csv a CSV file (UTF-8 with a BOM, "
+                       "Chinese headers, Beijing time). Headers X-Ledger-Count, X-Ledger-Limit "
+                       "and X-Ledger-Truncated say whether the period was cut at the limit.",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
+def build_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["ledger"])
+
+    @router.get("/applications/{application_id}/handoffs", response_model=list[HandoffRead])
+    async def handoffs(application_id: Id) -> list[HandoffRead]:
+        """Every hand-off routing made for the application, oldest first."""
+        async with runtime.db.reading() as session:
+            rows = await session.scalars(
+                select(Handoff).where(Handoff.application_id == application_id)
+                .order_by(Handoff.id))
+            return [HandoffRead.model_validate(r) for r in rows]
+
+    @router.get("/applications/{application_id}/ledger", response_model=list[LedgerLine])
+    async def application_ledger(application_id: Id) -> list[LedgerLine]:
+        """The application's ledger: one line per item — from, to, when, due, acceptance,
+        result (with a refusal's reason), late or not. Times in UTC."""
+        async with runtime.db.reading() as session:
+            rows = (await session.scalars(
+                select(Handoff).where(Handoff.application_id == application_id)
+                .order_by(Handoff.id))).all()
+        return ledger.lines(rows, runtime.clock.now())
+
+    @router.get("/ledger", response_model=LedgerExport, responses=_CSV)  # type: ignore[arg-type]
+    async def export(
+        start: Annotated[date, Query(alias="from", description="first day (Beijing time)")],
+        end: Annotated[date, Query(alias="to", description="last day, included")],
+        department: Department | None = None,
+        fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
+    ) -> Response:
+        """The hand-offs made in a period (whole days in Beijing time, both included; at most
+        366 days), of one department or all, one line per item, oldest first — at most
+        100,000 lines (``truncated`` says the period was cut: ask for a shorter one)."""
+        if problems := ledger.period_problems(start, end):
+            raise ApiError(422, "validation_failed", "The export period is invalid.",
+                           "导出期间有误。", problems)
+        limit = ledger.MAX_LINES
+        async with runtime.db.reading() as session:
+            rows = (await session.scalars(
+                ledger.period_query(start, end, department).limit(limit + 1))).all()
+        now = runtime.clock.now()
+        lines = ledger.lines(rows, now)
+        truncated = len(lines) > limit
+        lines = lines[:limit]
+        if fmt == "csv":
+            return Response(ledger.to_csv(lines), media_type="text/csv; charset=utf-8", headers={
+                "Content-Disposition": f"attachment; filename=ledger-{start}-{end}.csv",
+                "X-Ledger-Count": str(len(lines)), "X-Ledger-Limit": str(limit),
+                "X-Ledger-Truncated": str(truncated).lower()})
+        body = LedgerExport(from_=start, to=end, department=department, generated_at=now,
+                            count=len(lines), limit=limit, truncated=truncated, lines=lines)
+        return Response(body.model_dump_json(by_alias=True), media_type="application/json")
+
+    return router

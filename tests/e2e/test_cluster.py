@@ -1,0 +1,89 @@
+"""A three-node NATS cluster (JetStream replicas 3) loses a node mid-flow: nothing is lost,
+nothing doubled, and the flow goes on without anyone doing anything."""
+
+import asyncio
+import random
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import nats
+import pytest
+
+from contracts import subjects
+from services.launcher import natsserver
+from tests.support.backends import Backend
+from tests.support.system import ProcessSystem, Submitter
+from tests.support.waiting import eventually
+
+ITEMS = [["dibao", "education_aid", "medical_aid"]]
+
+
+@dataclass
+class RunningNode:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[list[RunningNode]]:
+    nodes = natsserver.cluster_nodes(natsserver.free_port(), tmp_path / "nats", 3)
+    running = [RunningNode(n.url, subprocess.Popen(n.command(), stdout=subprocess.DEVNULL,
+                                                   stderr=subprocess.DEVNULL)) for n in nodes]
+    for node in nodes:
+        natsserver.wait_until_listening(node.port)
+    yield running
+    for node in running:
+        node.kill()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_losing_one_of_three_nodes_mid_flow(backend: Backend, cluster: list[RunningNode],
+                                            tmp_path: Path,
+                                            rng: random.Random) -> None:
+    urls = ",".join(p.url for p in cluster)
+    system = ProcessSystem(backend, urls, tmp_path, departments=("civil_affairs", "education",
+                                                                 "medical"))
+    for process in system.processes.values():
+        process.env["ONEDOOR_STREAM_REPLICAS"] = "3"
+    system.start()
+    try:
+        submitter = Submitter(system.intake, 60, rng, ITEMS, pause=0.05)
+        submitter.start()
+        time.sleep(1.5)
+        cluster[0].kill()  # the first server of every service's list: they all move over
+        submitter.join(120)
+        with httpx.Client(timeout=10) as http:
+            def all_completed() -> bool:
+                page = http.get(f"{system.intake}/api/v1/applications",
+                                params={"status": "completed", "limit": 100}).json()
+                assert {a["id"] for a in page["items"]} == set(submitter.ids)
+                return True
+
+            eventually(all_completed, timeout=120, interval=0.5)
+
+        async def stored() -> dict:
+            nc = await nats.connect(cluster[1].url)
+            info = await nc.jetstream().stream_info(subjects.STREAM, subjects_filter=">")
+            await nc.close()
+            assert info.config.num_replicas == 3
+            return info.state.subjects
+
+        per_subject = asyncio.run(stored())
+        n = len(submitter.ids)
+        assert per_subject["onedoor.application.submitted"] == n
+        assert per_subject["onedoor.application.completed"] == n
+        for department in ("civil_affairs", "education", "medical"):
+            assert per_subject[f"onedoor.task.decided.{department}"] == n
+    except AssertionError:
+        print(system.logs())
+        raise
+    finally:
+        system.stop()

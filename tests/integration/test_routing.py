@@ -1,0 +1,133 @@
+"""Routing on a real nats-server: the split, duplicates, and malformed messages."""
+
+import json
+import random
+from datetime import UTC, datetime
+
+import nats
+from sqlalchemy import select
+
+from contracts import ApplicationSubmitted, ApplicationSubmittedMessage, subjects
+from services.common.settings import Settings
+from services.intake.app import create_app as create_intake
+from services.routing.app import create_app as create_routing
+from services.routing.models import MESSAGING
+from tests.support.apps import running
+from tests.support.backends import Backend
+from tests.support.factories import application
+from tests.support.nats import NatsServer
+from tests.support.waiting import eventually_async
+
+
+async def test_an_application_is_split_into_one_task_per_department(
+    backend: Backend, nats_server: NatsServer, rng: random.Random
+) -> None:
+    settings = Settings(nats_url=nats_server.url, **backend.settings_kwargs())
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    async with running(create_intake(settings)) as intake, running(create_routing(settings)) as routing:
+        tasks = await js.pull_subscribe(subjects.all_departments(subjects.TASK_ASSIGNED), "t")
+        body = application(rng, ["dibao", "education_aid", "temporary_aid", "medical_aid"])
+        app_id = (await intake.post("/api/v1/applications", json=body)).json()["id"]
+
+        async def all_assigned() -> dict:
+            view = (await intake.get(f"/api/v1/applications/{app_id}")).json()
+            assert view["status"] == "in_progress", view["status"]
+            assert all(i["status"] == "assigned" for i in view["items"])
+            return view
+
+        view = await eventually_async(all_assigned, timeout=15)
+        task_of = {i["item"]: i["task_id"] for i in view["items"]}
+        assert task_of["dibao"] == task_of["temporary_aid"]  # one task for civil affairs
+        assert len(set(task_of.values())) == 3
+        # Each item keeps its own limit: medical aid (5 working days) is due before dibao (20).
+        due = {i["item"]: i["due_at"] for i in view["items"]}
+        assert due["medical_aid"] < due["dibao"]
+
+        messages = await tasks.fetch(10, timeout=5)
+        assigned = sorted((m.subject, tuple(json.loads(m.data)["payload"]["items"])) for m in messages)
+        assert assigned == [
+            ("onedoor.task.assigned.civil_affairs", ("dibao", "temporary_aid")),
+            ("onedoor.task.assigned.education", ("education_aid",)),
+            ("onedoor.task.assigned.medical", ("medical_aid",)),
+        ]
+        ledger = (await routing.get(f"/api/v1/applications/{app_id}/handoffs")).json()
+        assert sorted(h["to_department"] for h in ledger) == ["civil_affairs", "education", "medical"]
+        assert all(h["from_party"] == f"window:{body['received_by']}" for h in ledger)
+    await nc.close()
+
+
+def _submitted(rng: random.Random, items: list[str]) -> ApplicationSubmittedMessage:
+    body = application(rng, items)
+    app_id = f"{rng.randrange(16**32):032x}"
+    now = datetime.now(UTC)
+    return ApplicationSubmittedMessage(
+        message_id=f"{app_id}:submitted", type=ApplicationSubmittedMessage.EVENT, occurred_at=now,
+        application_id=app_id, correlation_id=app_id,
+        payload=ApplicationSubmitted(application_id=app_id, receipt_no="YD20260101-TEST01",
+                                     received_at=now, **body),
+    )
+
+
+async def test_a_redelivered_message_has_its_effect_once(
+    backend: Backend, nats_server: NatsServer, rng: random.Random
+) -> None:
+    settings = Settings(nats_url=nats_server.url, **backend.settings_kwargs())
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    app = create_routing(settings)
+    async with running(app) as routing:
+        message = _submitted(rng, ["dibao", "housing_aid"]).model_dump_json().encode()
+        # Two copies that the stream cannot de-duplicate (different Nats-Msg-Id): only the
+        # consumer's processed-message record can keep the effect single.
+        for n in range(2):
+            await js.publish(subjects.APPLICATION_SUBMITTED, message, headers={"Nats-Msg-Id": f"copy-{n}"})
+        app_id = json.loads(message)["application_id"]
+
+        async def routed_twice_seen() -> list:
+            ledger = (await routing.get(f"/api/v1/applications/{app_id}/handoffs")).json()
+            assert len(ledger) == 2
+            info = await js.consumer_info(subjects.STREAM, "routing")
+            assert info.num_pending == 0 and info.num_ack_pending == 0
+            return ledger
+
+        await eventually_async(routed_twice_seen, timeout=15)
+        async with app.state.runtime.db.reading() as session:
+            published = (await session.scalars(select(MESSAGING.outbox.c.subject))).all()
+        assert sorted(published) == sorted([subjects.APPLICATION_ROUTED,
+                                            "onedoor.task.assigned.civil_affairs",
+                                            "onedoor.task.assigned.housing"])
+    await nc.close()
+
+
+async def test_a_malformed_message_is_set_aside_and_the_consumer_goes_on(
+    backend: Backend, nats_server: NatsServer, rng: random.Random
+) -> None:
+    settings = Settings(nats_url=nats_server.url, **backend.settings_kwargs())
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    app = create_routing(settings)
+    async with running(app) as routing:
+        before, after = _submitted(rng, ["dibao"]), _submitted(rng, ["medical_aid"])
+        await js.publish(subjects.APPLICATION_SUBMITTED, before.model_dump_json().encode())
+        await js.publish(subjects.APPLICATION_SUBMITTED, b"{not json")
+        await js.publish(subjects.APPLICATION_SUBMITTED,
+                         json.dumps({"message_id": "x", "payload": {}}).encode())
+        await js.publish(subjects.APPLICATION_SUBMITTED, after.model_dump_json().encode())
+
+        async def both_routed() -> bool:
+            for msg in (before, after):
+                ledger = (await routing.get(f"/api/v1/applications/{msg.application_id}/handoffs")).json()
+                assert len(ledger) == 1
+            return True
+
+        await eventually_async(both_routed, timeout=15)
+        async with app.state.runtime.db.reading() as session:
+            dead = (await session.execute(select(MESSAGING.dead_letters))).all()
+        assert len(dead) == 2
+        assert {d.consumer for d in dead} == {"routing"}
+        assert any(d.data == b"{not json" for d in dead)
+        assert all(d.error for d in dead)
+        info = await js.consumer_info(subjects.STREAM, "routing")
+        assert info.num_ack_pending == 0  # the bad ones were terminated, not left to redeliver
+    await nc.close()
