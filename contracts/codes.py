@@ -10,6 +10,8 @@ class Department(StrEnum):
     housing = "housing"
     medical = "medical"
     federations = "federations"
+    # The township window's own post: items it settles itself (level "window", 000 §四.1).
+    window = "window"
 
 
 class Item(StrEnum):
@@ -32,6 +34,9 @@ class Item(StrEnum):
     disabled_rehab = "disabled_rehab"
     red_cross_aid = "red_cross_aid"
     charity_referral = "charity_referral"
+    consultation = "consultation"
+    legal_aid = "legal_aid"
+    other = "other"
 
 
 class Channel(StrEnum):
@@ -50,6 +55,7 @@ DEPARTMENT_NAMES: dict[Department, str] = {
     Department.housing: "住房和城乡建设",
     Department.medical: "医疗保障",
     Department.federations: "群团组织（工会、团委、妇联、残联、红十字会、慈善总会）",
+    Department.window: "乡镇社会救助服务窗口",
 }
 
 ITEM_NAMES: dict[Item, str] = {
@@ -70,6 +76,9 @@ ITEM_NAMES: dict[Item, str] = {
     Item.disabled_rehab: "残疾人康复救助（残联）",
     Item.red_cross_aid: "人道救助（红十字会）",
     Item.charity_referral: "慈善项目救助（慈善总会，转介）",
+    Item.consultation: "政策咨询与证明开具",
+    Item.legal_aid: "法律援助",
+    Item.other: "其他困难（实施主体待定）",
 }
 
 CHANNEL_NAMES: dict[Channel, str] = {
