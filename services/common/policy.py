@@ -223,9 +223,13 @@ def known_regions() -> list[str]:
     return sorted(p.stem for p in POLICY_DIR.glob("*.toml") if p.stem != "holidays")
 
 
-@cache
 def load_policy(region: str = "default") -> Policy:
-    """The policy of a shipped region by name, or of a policy file by path."""
+    """The policy of a shipped region by name, or of a policy file by path (loaded once)."""
+    return _load_policy(region)
+
+
+@cache
+def _load_policy(region: str) -> Policy:
     path = Path(region) if region.endswith(".toml") else POLICY_DIR / f"{region}.toml"
     if not path.exists() or path.stem == "holidays":
         raise ValueError(f"no policy for region {region!r} (known: {', '.join(known_regions())})")

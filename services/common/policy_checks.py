@@ -48,7 +48,12 @@ def problems(policy: "Policy") -> list[str]:
     for code in policy.outside.items:
         if code in policy.items:
             found.append(f"outside.items.{code}: the item is also handled under [items]")
+    posted: dict[tuple[str, str], str] = {}
     for name, post in policy.posts.items():
+        for item in post.items:
+            if (post.department, item) in posted:
+                found.append(f"posts.{name}: {item} is already in posts.{posted[post.department, item]}")
+            posted[post.department, item] = name
         if post.a == post.b:
             found.append(f"posts.{name}: the A and B holders must be different people")
         for item in post.items:

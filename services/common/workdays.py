@@ -86,9 +86,18 @@ def load_calendar(path: Path) -> Calendar:
         raise CalendarFileError(f"{path}: {exc}") from exc
     holidays: set[date] = set()
     workdays: set[date] = set()
-    for year, entry in data.get("years", {}).items():
+    years = data.get("years", {})
+    if not isinstance(years, dict) or not all(isinstance(e, dict) for e in years.values()):
+        raise CalendarFileError(f"{path}: expected tables [years.YYYY] with holidays/workdays")
+    for year, entry in years.items():
         for key, target in (("holidays", holidays), ("workdays", workdays)):
-            for value in entry.get(key, []):
+            values = entry.get(key, [])
+            if not isinstance(values, list):
+                raise CalendarFileError(f"{path}: years.{year}.{key}: expected a list of dates")
+            for value in values:
+                if isinstance(value, datetime):
+                    raise CalendarFileError(f"{path}: years.{year}.{key}: {value} is a time, "
+                                            "not a date")
                 try:
                     day = value if isinstance(value, date) else date.fromisoformat(str(value))
                 except ValueError:

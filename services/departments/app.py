@@ -15,7 +15,8 @@ from services.common.metrics import count_rows
 from services.common.policy import Policy, load_policy
 from services.common.runtime import Runtime
 from services.common.settings import Settings
-from services.departments import handlers, http, nats
+from services.departments import demo, http, http_posts, nats
+from services.departments.domain import OPEN_STATUSES
 from services.departments.models import MESSAGING, Base, Task
 
 log = logging.getLogger(__name__)
@@ -23,20 +24,27 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def build_runtime(settings: Settings, department: Department, clock: Clock | None = None) -> Runtime:
+def build_runtime(settings: Settings, department: Department, clock: Clock | None = None,
+                  policy: Policy | None = None) -> Runtime:
+    """The department's runtime, its consumers given the region policy (``settings.region``'s
+    unless one is passed)."""
+    policy = policy or load_policy(settings.region)
     runtime = Runtime(settings, name=f"department_{department}", metadata=Base.metadata,
                       tables=MESSAGING, clock=clock, migrations=MIGRATIONS)
-    runtime.include(nats.build_router(runtime, department))
+    runtime.include(nats.build_router(runtime, department, policy))
+    # Open tasks only: a returned task is closed here, however long routing takes with it.
     runtime.gauge("onedoor_tasks_overdue", "Tasks not decided by their due time", ("department",),
-                  count_rows(Task.__table__, lambda now: Task.decided_at.is_(None) & (Task.due_at < now),
+                  count_rows(Task.__table__,
+                             lambda now: Task.status.in_(OPEN_STATUSES) & (Task.due_at < now),
                              runtime.clock, (str(department),)))
     return runtime
 
 
 def create_app(settings: Settings, department: Department, clock: Clock | None = None) -> FastAPI:
+    """One department's service: its staff API, consumers, and (demo) auto-decider."""
     department = Department(department)
-    runtime = build_runtime(settings, department, clock)
     policy = load_policy(settings.region)
+    runtime = build_runtime(settings, department, clock, policy)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,19 +60,20 @@ def create_app(settings: Settings, department: Department, clock: Clock | None =
                     await demo
 
     app = service_app(f"OneDoor {DEPARTMENT_NAMES[department]} · {department}", runtime, lifespan)
-    app.include_router(http.build_router(runtime, department))
+    app.include_router(http.build_router(runtime, department, policy))
+    app.include_router(http_posts.build_router(runtime, department, policy))
     return app
 
 
 async def _auto_decide(runtime: Runtime, department: Department, policy: Policy,
                        after: float) -> None:
-    """Demo only: stand in for the department's staff so the loop closes by itself."""
+    """Demo only: stand in for the department's staff so the loop closes by itself (every
+    half second; a failure is logged and tried again)."""
     while True:
         try:
             async with runtime.uow.begin() as tx:
-                n = await handlers.auto_decide_due(
-                    tx, department, older_than_seconds=after,
-                    income_lines=dict(policy.demo_income_lines))
+                n = await demo.auto_decide_due(tx, department, policy=policy,
+                                               older_than_seconds=after)
             if n:
                 log.info("demo: %s decided %d task(s) automatically", department, n)
         except Exception:

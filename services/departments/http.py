@@ -1,37 +1,72 @@
-"""A department's staff API: its own tasks only; accept and decide them."""
+"""A department's staff API: its own tasks only; accept, review, decide, return them, ask for
+materials, complete emergency paperwork. Each route translates and calls one handler."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from sqlalchemy import func, select
 
 from contracts import Department
 from services.common.http import ApiError
+from services.common.policy import Policy
 from services.common.runtime import Runtime
-from services.departments import handlers
-from services.departments.domain import Decision, TaskRuleError, TaskStatus
-from services.departments.models import Task
-from services.departments.schemas import AcceptRequest, DecisionRequest, TaskPage, TaskRead
+from services.departments import handlers, handoffs
+from services.departments.domain import (
+    OPEN_STATUSES,
+    Decision,
+    MaterialsRequest,
+    Return,
+    TaskRuleError,
+    TaskStatus,
+)
+from services.departments.models import Task, TaskHistory
+from services.departments.posts import PostNotFound
+from services.departments.rules import rules_for
+from services.departments.schemas import (
+    AcceptRequest,
+    DecisionRequest,
+    HistoryRead,
+    MaterialsRequestBody,
+    PaperworkRequest,
+    ReturnRequest,
+    ReviewRequest,
+    TaskPage,
+    TaskRead,
+)
+from services.departments.tasks import TaskNotFound
 
 Id = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-def build_router(runtime: Runtime, department: Department) -> APIRouter:
+def build_router(runtime: Runtime, department: Department, policy: Policy) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=[f"department {department}"])
 
     def read(task: Task) -> TaskRead:
-        return TaskRead.model_validate({**task.__dict__, "department": department})
+        rules = rules_for(policy, task.items)
+        return TaskRead.model_validate({
+            **task.__dict__, "department": department,
+            "materials_requested": task.materials_requests or [],
+            "separation_of_duties": rules.separation_of_duties,
+            "emergency_cap_yuan": rules.emergency_cap_yuan})
 
     @router.get("/tasks", response_model=TaskPage)
     async def tasks(
         status: TaskStatus | None = None,
+        assignee: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
+        open_: Annotated[bool | None, Query(alias="open")] = None,
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> TaskPage:
-        """This department's tasks, the ones due first at the top."""
+        """This department's tasks, the ones due first at the top; ``open=true``: those still
+        to handle (not returned nor decided); ``assignee``: the ones someone holds."""
         query = select(Task)
         if status:
             query = query.where(Task.status == status)
+        if assignee:
+            query = query.where(Task.assignee == assignee)
+        if open_ is not None:
+            is_open = Task.status.in_(OPEN_STATUSES)
+            query = query.where(is_open if open_ else ~is_open)
         async with runtime.db.reading() as session:
             total = await session.scalar(select(func.count()).select_from(query.subquery()))
             rows = await session.scalars(query.order_by(Task.due_at, Task.id)
@@ -47,18 +82,59 @@ def build_router(runtime: Runtime, department: Department) -> APIRouter:
             raise _not_found()
         return read(found)
 
+    @router.get("/tasks/{task_id}/history", response_model=list[HistoryRead])
+    async def history(task_id: Id) -> list[HistoryRead]:
+        """Every change to the task, oldest first: who, when, what and why."""
+        async with runtime.db.reading() as session:
+            if await session.get(Task, task_id) is None:
+                raise _not_found()
+            rows = await session.scalars(select(TaskHistory).where(TaskHistory.task_id == task_id)
+                                         .order_by(TaskHistory.id))
+            return [HistoryRead.model_validate(r) for r in rows]
+
     @router.post("/tasks/{task_id}/accept", response_model=TaskRead)
     async def accept(task_id: Id, body: AcceptRequest) -> TaskRead:
-        """Take the task on; the window sees who has it."""
-        async with _translated(), runtime.uow.begin() as tx:
+        """Take the task on (受理); the window sees who has it."""
+        async with translated(), runtime.uow.begin() as tx:
             return read(await handlers.accept_task(tx, department, task_id, body.by))
+
+    @router.post("/tasks/{task_id}/review", response_model=TaskRead)
+    async def review(task_id: Id, body: ReviewRequest) -> TaskRead:
+        """初审 of a task needing separation of duties: not by the one who accepted it."""
+        async with translated(), runtime.uow.begin() as tx:
+            return read(await handlers.review_task(tx, task_id, body.by, body.opinion,
+                                                   policy=policy))
 
     @router.post("/tasks/{task_id}/decision", response_model=TaskRead)
     async def decide(task_id: Id, body: DecisionRequest) -> TaskRead:
-        """Approve or reject (with the reason in writing); the result goes back to the window."""
-        decision = Decision(body.outcome, body.reason, body.amount, body.decided_by)
-        async with _translated(), runtime.uow.begin() as tx:
-            return read(await handlers.decide_task(tx, department, task_id, decision))
+        """Approve or reject (with the reason in writing); the result goes back to the window.
+        With separation of duties, this is the confirmation (审核确认) by a third person."""
+        decision = Decision(body.outcome, body.reason, body.amount, body.decided_by,
+                            body.paperwork_pending)
+        async with translated(), runtime.uow.begin() as tx:
+            return read(await handlers.decide_task(tx, department, task_id, decision,
+                                                   policy=policy))
+
+    @router.post("/tasks/{task_id}/return", response_model=TaskRead)
+    async def return_(task_id: Id, body: ReturnRequest) -> TaskRead:
+        """Not this department's: back to routing, with the reason (before a decision)."""
+        new = Return(body.by, body.reason, body.suggested_department)
+        async with translated(), runtime.uow.begin() as tx:
+            return read(await handoffs.return_task(tx, department, task_id, new, policy=policy))
+
+    @router.post("/tasks/{task_id}/materials-request", response_model=TaskRead)
+    async def materials_request(task_id: Id, body: MaterialsRequestBody) -> TaskRead:
+        """Ask, through the window, for every material still needed, at once."""
+        new = MaterialsRequest(body.by, tuple(body.codes()), body.note)
+        async with translated(), runtime.uow.begin() as tx:
+            return read(await handoffs.request_materials(tx, department, task_id, new,
+                                                         policy=policy))
+
+    @router.post("/tasks/{task_id}/paperwork", response_model=TaskRead)
+    async def paperwork(task_id: Id, body: PaperworkRequest) -> TaskRead:
+        """The paperwork of emergency aid given before it is complete."""
+        async with translated(), runtime.uow.begin() as tx:
+            return read(await handlers.complete_paperwork(tx, department, task_id, body.by))
 
     return router
 
@@ -68,17 +144,19 @@ def _not_found() -> ApiError:
                     "本部门没有该任务。")
 
 
-class _translated:
+class translated:
     """Turn the domain's refusals into HTTP errors (after the transaction rolled back)."""
 
     async def __aenter__(self) -> None:
         return None
 
-    async def __aexit__(self, exc_type, exc, tb) -> None:
-        if isinstance(exc, handlers.TaskNotFound):
+    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if isinstance(exc, TaskNotFound):
             raise _not_found() from exc
+        if isinstance(exc, PostNotFound):
+            raise ApiError(404, "post_not_found", "No post with this code in this department.",
+                           "本部门没有该岗位。") from exc
         if isinstance(exc, TaskRuleError):
-            status = 422 if exc.field else 409
-            fields = ([{"field": exc.field, "reason": exc.message, "reason_zh": exc.message_zh}]
-                      if exc.field else [])
+            status = 422 if exc.fields else 409
+            fields = [{"field": f, "reason": r, "reason_zh": z} for f, r, z in exc.fields]
             raise ApiError(status, exc.code, exc.message, exc.message_zh, fields) from exc

@@ -9,7 +9,7 @@ from services.common.http import service_app
 from services.common.policy import load_policy
 from services.common.runtime import Runtime
 from services.common.settings import Settings
-from services.intake import http, nats
+from services.intake import deadlines, http, nats
 from services.intake.models import MESSAGING, Base
 
 NAME = "intake"
@@ -19,12 +19,14 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     runtime = Runtime(settings, name=NAME, metadata=Base.metadata, tables=MESSAGING, clock=clock,
                       migrations=MIGRATIONS)
-    runtime.include(nats.build_router(runtime))
+    runtime.include(nats.build_router(runtime, load_policy(settings.region)))
     return runtime
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     runtime = build_runtime(settings, clock)
+    policy = load_policy(settings.region)
     app = service_app("OneDoor intake · 一门受理窗口", runtime)
-    app.include_router(http.build_router(runtime, load_policy(settings.region)))
+    app.include_router(http.build_router(runtime, policy))
+    app.include_router(deadlines.build_router(policy))
     return app

@@ -1,4 +1,5 @@
-"""Intake's handlers: each runs inside one transaction (state plus outbox)."""
+"""The window's commands, each in one transaction (state plus outbox): register an
+application, supplement its materials, hand it over to a colleague."""
 
 import uuid
 from typing import Any
@@ -6,22 +7,25 @@ from typing import Any
 from sqlalchemy import select
 
 from contracts import (
-    ApplicationCompletedMessage,
-    ApplicationRoutedMessage,
+    Applicant,
+    ApplicationHandedOver,
+    ApplicationHandedOverMessage,
     ApplicationSubmitted,
     ApplicationSubmittedMessage,
-    NotificationSentMessage,
-    TaskAcceptedMessage,
-    TaskDecidedMessage,
+    Household,
+    Item,
+    OnBehalfOf,
+    TaskMaterialsSupplemented,
+    TaskMaterialsSupplementedMessage,
     subjects,
 )
 from services.common.http import ApiError
 from services.common.policy import Policy
 from services.common.uow import Transaction
-from services.intake import domain
+from services.intake import domain, notices
 from services.intake.domain import ApplicationStatus, ItemStatus
-from services.intake.models import Application, ApplicationItem, HistoryEntry, Notification
-from services.intake.schemas import ApplicationCreate
+from services.intake.models import Application, ApplicationItem, HistoryEntry, MaterialRequest
+from services.intake.schemas import ApplicationCreate, HandoverRequest, MaterialsSupplement
 
 
 class IdempotencyConflict(ApiError):
@@ -36,7 +40,9 @@ class IdempotencyConflict(ApiError):
 async def submit_application(
     tx: Transaction, data: ApplicationCreate, *, idempotency_key: str | None, policy: Policy
 ) -> tuple[Application, bool]:
-    """Register an application and publish ApplicationSubmitted; a retried key returns the first."""
+    """Register an application (with a receipt, whatever its fate) and publish
+    ApplicationRefused for what no policy covers, ApplicationMaterialsRequested if materials
+    are missing, else ApplicationSubmitted; a retried key returns the first."""
     request_hash = domain.fingerprint(data.model_dump(mode="json"))
     if idempotency_key:
         existing = await tx.session.scalar(
@@ -46,137 +52,143 @@ async def submit_application(
             if existing.request_hash != request_hash:
                 raise IdempotencyConflict
             return existing, False
-    unhandled = [i for i in data.items if policy.department_of(i) is None]
-    if unhandled:
-        raise ApiError(422, "validation_failed", "The request has invalid fields.",
-                       "提交的内容有误，请按提示逐项修改。", [
-            {"field": "items", "reason": f"no department handles {i} in region {policy.region}",
-             "reason_zh": f"本地区没有部门办理该事项：{i}"} for i in unhandled])
 
     now = tx.clock.now()
+    refused = {i: policy.outside.items.get(i) for i in data.items
+               if policy.disposition(i) == "outside"}
+    kept = [i for i in data.items if i not in refused]
+    missing = policy.missing_materials(kept, data.materials)
     app = Application(
-        id=uuid.uuid4().hex,
-        receipt_no=domain.receipt_no(now),
-        idempotency_key=idempotency_key,
-        request_hash=request_hash,
-        status=ApplicationStatus.received,
-        channel=data.channel,
-        received_by=data.received_by,
-        received_at=now,
+        id=uuid.uuid4().hex, receipt_no=domain.receipt_no(now), idempotency_key=idempotency_key,
+        request_hash=request_hash, status=ApplicationStatus.received, channel=data.channel,
+        received_by=data.received_by, owner=data.received_by, received_at=now,
         applicant=data.applicant.model_dump(mode="json"),
-        household=data.household.model_dump(mode="json"),
-        materials=data.materials,
+        household=data.household.model_dump(mode="json"), materials=data.materials,
         description=data.description,
         on_behalf_of=data.on_behalf_of.model_dump(mode="json") if data.on_behalf_of else None,
-        items=[
-            ApplicationItem(item=item, position=n, department=policy.department_of(item),
-                            status=ItemStatus.pending)
-            for n, item in enumerate(data.items)
-        ],
-        notifications=[],
-        history=[],
+        missing_materials={code: [str(i) for i in items] for code, items in missing.items()},
+        items=[], notifications=[], history=[],
     )
+    for n, item in enumerate(data.items):
+        row = ApplicationItem(item=item, position=n, department=policy.department_of(item),
+                              status=ItemStatus.pending, routing_revision=0)
+        if item in refused:
+            outside = refused[item]
+            row.status, row.outcome = ItemStatus.refused, "refused"
+            row.reason = outside.reason if outside else policy.outside.reason
+            row.go_to = outside.go_to if outside else policy.outside.go_to
+            row.decided_by, row.decided_at = data.received_by, now
+        app.items.append(row)
     app.history.append(HistoryEntry(at=now, event="received", actor=data.received_by,
                                     detail=f"{data.channel} 受理，回执 {app.receipt_no}"))
     tx.session.add(app)
+    if refused:
+        notices.refuse(tx, app, [r for r in app.items if r.status == ItemStatus.refused],
+                       whole=not kept)
+    if not kept:
+        app.status = ApplicationStatus.refused
+    elif missing:
+        app.status = ApplicationStatus.awaiting_materials
+        notices.request_materials(tx, app, policy, missing, requested_by="window")
+    else:
+        _accept(tx, app, kept, now)
+    return app, True
+
+
+async def supplement_materials(tx: Transaction, application_id: str, data: MaterialsSupplement,
+                               policy: Policy) -> Application:
+    """Record materials brought to the window; publishes ApplicationSubmitted when the last
+    missing one arrives, and TaskMaterialsSupplemented for each department request met."""
+    app = await _get(tx, application_id)
+    now = tx.clock.now()
+    app.materials = list(dict.fromkeys([*app.materials, *data.materials]))
+    tx.session.add(HistoryEntry(application_id=app.id, at=now, event="materials_supplemented",
+                                actor=data.received_by, detail="补充材料：" + "、".join(
+                                    policy.materials[c].name if c in policy.materials else c
+                                    for c in data.materials)))
+    if app.status == ApplicationStatus.awaiting_materials:
+        still = domain.missing_after(app.missing_materials or {}, app.materials)
+        app.missing_materials = still
+        if not still:
+            kept = [Item(r.item) for r in app.items if r.status != ItemStatus.refused]
+            app.status = ApplicationStatus.received
+            _accept(tx, app, kept, now)
+    requests = await tx.session.scalars(select(MaterialRequest).where(
+        MaterialRequest.application_id == app.id, MaterialRequest.supplemented_at.is_(None)))
+    for request in requests:
+        if set(request.materials) <= set(app.materials):
+            request.supplemented_at = now
+            tx.publish(
+                TaskMaterialsSupplementedMessage,
+                TaskMaterialsSupplemented(
+                    task_id=request.task_id, application_id=app.id,
+                    department=request.department, materials=request.materials,
+                    received_by=data.received_by, supplemented_at=now),
+                subject=subjects.for_department(subjects.TASK_MATERIALS_SUPPLEMENTED,
+                                                request.department),
+                message_id=f"{request.id}:supplemented",
+            )
+    return app
+
+
+async def hand_over(tx: Transaction, application_id: str, data: HandoverRequest) -> Application:
+    """Hand the application to a colleague (recorded); publishes ApplicationHandedOver."""
+    app = await _get(tx, application_id)
+    owner = app.owner or app.received_by
+    if app.status in (ApplicationStatus.completed, ApplicationStatus.refused):
+        raise ApiError(409, "application_closed", "The application is closed.",
+                       "该申请已办结，无需移交。")
+    if data.from_staff != owner:
+        raise ApiError(409, "not_the_owner", f"Only its owner ({owner}) can hand it over.",
+                       f"只有首问责任人（{owner}）可以移交该申请。")
+    if data.to_staff == owner:
+        raise ApiError(422, "validation_failed", "The request has invalid fields.",
+                       "提交的内容有误，请按提示逐项修改。", [
+                           {"field": "to_staff", "reason": "already the owner",
+                            "reason_zh": "接收人已是首问责任人"}])
+    now = tx.clock.now()
+    app.owner = data.to_staff
+    tx.session.add(HistoryEntry(application_id=app.id, at=now, event="handed_over",
+                                actor=data.from_staff,
+                                detail=f"移交给 {data.to_staff}：{data.reason}"))
+    n = await tx.session.scalar(select(HistoryEntry.id).where(
+        HistoryEntry.application_id == app.id, HistoryEntry.event == "handed_over"
+    ).order_by(HistoryEntry.id.desc()).limit(1))
+    tx.publish(
+        ApplicationHandedOverMessage,
+        ApplicationHandedOver(application_id=app.id, from_staff=data.from_staff,
+                              to_staff=data.to_staff, reason=data.reason, handed_over_at=now),
+        subject=subjects.APPLICATION_HANDED_OVER,
+        message_id=f"{app.id}:handed_over:{data.to_staff}:{n or 0}",
+    )
+    return app
+
+
+def _accept(tx: Transaction, app: Application, items: list[Item], now: Any) -> None:
+    """Every material is in: accepted (受理), the legal clock starts; on to routing."""
+    app.accepted_at = now
+    app.missing_materials = {}
+    tx.session.add(HistoryEntry(application_id=app.id, at=now, event="accepted",
+                                actor=app.owner, detail="材料齐全，正式受理"))
     tx.publish(
         ApplicationSubmittedMessage,
         ApplicationSubmitted(
-            application_id=app.id, receipt_no=app.receipt_no, channel=data.channel,
-            received_by=data.received_by, received_at=now, applicant=data.applicant,
-            household=data.household, items=data.items, materials=data.materials,
-            description=data.description, on_behalf_of=data.on_behalf_of,
+            application_id=app.id, receipt_no=app.receipt_no, channel=app.channel,
+            received_by=app.received_by, received_at=app.received_at,
+            applicant=Applicant.model_validate(app.applicant),
+            household=Household.model_validate(app.household), items=items,
+            materials=app.materials, description=app.description,
+            on_behalf_of=OnBehalfOf.model_validate(app.on_behalf_of) if app.on_behalf_of else None,
+            accepted_at=now, owner=app.owner,
         ),
         subject=subjects.APPLICATION_SUBMITTED,
         message_id=f"{app.id}:submitted",
     )
-    return app, True
 
 
-async def record_routed(tx: Transaction, msg: ApplicationRoutedMessage) -> None:
-    """Consumes ApplicationRouted: each item now has its department's task and due time."""
-    event = msg.payload
-    items = await _items(tx, event.application_id)
-    for task in event.tasks:
-        for code in task.items:
-            if row := items.get(code):
-                row.task_id, row.department = task.task_id, task.department
-                row.due_at = task.items_due_at.get(code, task.due_at)
-                row.status = domain.advance(row.status, ItemStatus.assigned)
-        _history(tx, event.application_id, event.routed_at, "assigned", task.department,
-                 "routing", f"分办：{', '.join(task.items)}，办结时限 {task.due_at.isoformat()}")
-    await _refresh_status(tx, event.application_id, items)
-
-
-async def record_accepted(tx: Transaction, msg: TaskAcceptedMessage) -> None:
-    """Consumes TaskAccepted: the department has taken the task on."""
-    event = msg.payload
-    items = await _items(tx, event.application_id)
-    for row in items.values():
-        if row.task_id == event.task_id:
-            row.accepted_by, row.accepted_at = event.accepted_by, event.accepted_at
-            row.status = domain.advance(row.status, ItemStatus.accepted)
-    _history(tx, event.application_id, event.accepted_at, "accepted", event.department,
-             event.accepted_by, "部门已受理")
-    await _refresh_status(tx, event.application_id, items)
-
-
-async def record_decided(tx: Transaction, msg: TaskDecidedMessage) -> None:
-    """Consumes TaskDecided: the department's outcome for each of the task's items."""
-    event = msg.payload
-    items = await _items(tx, event.application_id)
-    for code in event.items:
-        if row := items.get(code):
-            row.task_id = row.task_id or event.task_id
-            row.outcome, row.amount, row.reason = event.outcome, event.amount, event.reason
-            row.decided_by, row.decided_at = event.decided_by, event.decided_at
-            row.status = ItemStatus.decided
-    verdict = "同意" if event.outcome == "approved" else f"不予批准：{event.reason}"
-    _history(tx, event.application_id, event.decided_at, "decided", event.department,
-             event.decided_by, verdict)
-    await _refresh_status(tx, event.application_id, items)
-
-
-async def record_notification(tx: Transaction, msg: NotificationSentMessage) -> None:
-    """Consumes NotificationSent: a notice went to the applicant or the window."""
-    event = msg.payload
-    if await tx.session.get(Notification, event.notification_id) is None:
-        tx.session.add(Notification(
-            id=event.notification_id, application_id=event.application_id, channel=event.channel,
-            recipient=event.recipient, kind=event.kind, text=event.text, sent_at=event.sent_at))
-        _history(tx, event.application_id, event.sent_at, "notified", None, "notify",
-                 f"{event.channel}: {event.kind}")
-
-
-async def record_completed(tx: Transaction, msg: ApplicationCompletedMessage) -> None:
-    """Consumes ApplicationCompleted: every part is decided and the applicant was told."""
-    event = msg.payload
-    app = await tx.session.get(Application, event.application_id)
+async def _get(tx: Transaction, application_id: str) -> Application:
+    app = await tx.session.get(Application, application_id, with_for_update=True)
     if app is None:
-        return
-    app.completed_at = event.completed_at
-    _history(tx, app.id, event.completed_at, "completed", None, "notify", "全部事项办结")
-    await _refresh_status(tx, app.id, {i.item: i for i in app.items})
-
-
-async def _items(tx: Transaction, application_id: str) -> dict[str, ApplicationItem]:
-    rows = await tx.session.scalars(
-        select(ApplicationItem).where(ApplicationItem.application_id == application_id)
-    )
-    return {r.item: r for r in rows}
-
-
-async def _refresh_status(tx: Transaction, application_id: str,
-                          items: dict[str, ApplicationItem]) -> None:
-    app = await tx.session.get(Application, application_id)
-    if app is None:
-        return
-    app.status = domain.combined_status((i.status for i in items.values()),
-                                        completed=app.completed_at is not None)
-    app.outcome = domain.combined_outcome(i.outcome for i in items.values())
-
-
-def _history(tx: Transaction, application_id: str, at: Any, event: str, department: str | None,
-             actor: str | None, detail: str) -> None:
-    tx.session.add(HistoryEntry(application_id=application_id, at=at, event=event,
-                                department=department, actor=actor, detail=detail))
+        raise ApiError(404, "application_not_found", "No application with this id.",
+                       "未找到该申请。")
+    return app

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from opentelemetry import trace
 from sqlalchemy.exc import IntegrityError
 
-from contracts import DEPARTMENT_NAMES, ITEM_NAMES
+from contracts import DEPARTMENT_NAMES, ITEM_NAMES, Item
 from services.common.http import ApiError
 from services.common.policy import Policy
 from services.common.runtime import Runtime
@@ -19,6 +19,8 @@ from services.intake.schemas import (
     ApplicationRead,
     DepartmentItemRead,
     DepartmentRead,
+    HandoverRequest,
+    MaterialsSupplement,
 )
 
 NOT_FOUND = ApiError(404, "application_not_found", "No application with this id.", "未找到该申请。")
@@ -54,6 +56,20 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
         response.headers["Location"] = f"/api/v1/applications/{application_id}"
         return await _read(application_id)
 
+    @router.post("/applications/{application_id}/materials", response_model=ApplicationRead)
+    async def supplement(application_id: Id, data: MaterialsSupplement) -> ApplicationRead:
+        """Materials brought after the one-time notice; the application moves on when complete."""
+        async with runtime.uow.begin() as tx:
+            await handlers.supplement_materials(tx, application_id, data, policy)
+        return await _read(application_id)
+
+    @router.post("/applications/{application_id}/handover", response_model=ApplicationRead)
+    async def handover(application_id: Id, data: HandoverRequest) -> ApplicationRead:
+        """The first receiver hands the application over to a colleague (recorded)."""
+        async with runtime.uow.begin() as tx:
+            await handlers.hand_over(tx, application_id, data)
+        return await _read(application_id)
+
     @router.get("/applications/{application_id}", response_model=ApplicationRead)
     async def read(application_id: Id) -> ApplicationRead:
         """The combined view: every item with its department, status, decision and due time."""
@@ -62,6 +78,7 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
     @router.get("/applications", response_model=ApplicationPage)
     async def search(
         status: ApplicationStatus | None = None,
+        owner: Annotated[str | None, Query(max_length=50)] = None,
         department: Annotated[str | None, Query(max_length=40)] = None,
         item: Annotated[str | None, Query(max_length=40)] = None,
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -69,7 +86,7 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
     ) -> ApplicationPage:
         async with runtime.db.reading() as session:
             return await views.list_applications(
-                session, status=status, department=department, item=item,
+                session, status=status, owner=owner, department=department, item=item,
                 offset=offset, limit=limit)
 
     @router.get("/departments", response_model=list[DepartmentRead])
@@ -77,18 +94,24 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
         """The departments of this region and the items each handles."""
         return [
             DepartmentRead(code=code, name=DEPARTMENT_NAMES[code], items=[
-                DepartmentItemRead(code=item, name=ITEM_NAMES[item],
-                                   limit_working_days=policy.items[item].limit_working_days,
-                                   limit_hours=policy.items[item].limit_hours)
-                for item in dept.items])
+                _department_item(policy, item) for item in dept.items])
             for code, dept in policy.departments.items()
         ]
 
     async def _read(application_id: str) -> ApplicationRead:
         async with runtime.db.reading() as session:
-            found = await views.get_application(session, application_id)
+            found = await views.get_application(session, application_id, policy)
         if found is None:
             raise NOT_FOUND
         return found
 
     return router
+
+
+def _department_item(policy: Policy, item: Item) -> DepartmentItemRead:
+    limit = policy.limit_of(item)
+    return DepartmentItemRead(
+        code=item, name=ITEM_NAMES[item], level=policy.items[item].level,
+        limit=limit.model_dump(exclude_none=True), limit_text=limit.describe(),
+        required_materials=policy.items[item].materials.required,
+        limit_working_days=limit.working_days, limit_hours=limit.hours)

@@ -36,6 +36,12 @@ class Application(Base):
     materials: Mapped[list[str]] = mapped_column(JSON)
     description: Mapped[str] = mapped_column(Text, default="")
     on_behalf_of: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The staff member responsible until it is closed or handed over (首问负责制).
+    owner: Mapped[str | None] = mapped_column(String(50), index=True)
+    # When it was accepted with every material (受理): time limits count from the next day.
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Materials still missing ({code: [items needing it]}); empty once complete.
+    missing_materials: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     items: Mapped[list["ApplicationItem"]] = relationship(
         order_by="ApplicationItem.position", cascade="all, delete-orphan", lazy="selectin"
@@ -58,7 +64,8 @@ class ApplicationItem(Base):
     )
     item: Mapped[str] = mapped_column(String(40), primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
-    department: Mapped[str] = mapped_column(String(40), index=True)
+    # None while nobody owns it (joint meeting, referral, refused at the door).
+    department: Mapped[str | None] = mapped_column(String(40), index=True, nullable=True)
     task_id: Mapped[str | None] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(20))
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -69,8 +76,29 @@ class ApplicationItem(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str | None] = mapped_column(String(50))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Where to go instead (refused at the door), or the organisation (referred).
+    go_to: Mapped[str | None] = mapped_column(Text)
+    # The routing revision that last assigned it: a late, older revision changes nothing.
+    routing_revision: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (Index("ix_items_item", "item"),)
+
+
+class MaterialRequest(Base):
+    """Materials a department asked for, relayed by the window in one notice."""
+
+    __tablename__ = "material_requests"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)  # the request's message id
+    application_id: Mapped[str] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[str] = mapped_column(String(64))
+    department: Mapped[str] = mapped_column(String(40))
+    materials: Mapped[list[str]] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text, default="")
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    supplemented_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Notification(Base):

@@ -1,7 +1,6 @@
 """HTTP schemas of intake: what the window sends and what it reads back."""
 
 import re
-from datetime import datetime
 from decimal import Decimal
 
 import phonenumbers
@@ -11,6 +10,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
 from contracts import Applicant, Channel, Household, Item, OnBehalfOf
+from services.common.timefmt import LocalTime
 
 _MATERIAL_CODE = re.compile(r"[A-Za-z0-9_]{1,50}")
 StaffId = Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.@-]+$")
@@ -90,24 +90,40 @@ class ApplicationCreate(BaseModel):
         return list(dict.fromkeys(value))
 
 
+class MissingMaterial(BaseModel):
+    code: str
+    name: str
+    items: list[str]
+
+
+class MaterialRequestRead(BaseModel):
+    task_id: str
+    department: str
+    materials: list[str]
+    note: str
+    requested_at: LocalTime
+    supplemented_at: LocalTime | None
+
+
 class DecisionRead(BaseModel):
     outcome: str
     amount: Decimal | None
     reason: str | None
     decided_by: str | None
-    decided_at: datetime | None
+    decided_at: LocalTime | None
 
 
 class ItemRead(BaseModel):
     item: str
     item_name: str
-    department: str
-    department_name: str
+    department: str | None  # None while nobody owns it (joint meeting, referral, refused)
+    department_name: str | None
     task_id: str | None
     status: str
-    due_at: datetime | None
+    due_at: LocalTime | None
+    go_to: str | None = None  # where to go instead (refused), or the organisation (referred)
     accepted_by: str | None
-    accepted_at: datetime | None
+    accepted_at: LocalTime | None
     decision: DecisionRead | None
 
 
@@ -116,11 +132,11 @@ class NotificationRead(BaseModel):
     recipient: str
     kind: str
     text: str
-    sent_at: datetime
+    sent_at: LocalTime
 
 
 class HistoryRead(BaseModel):
-    at: datetime
+    at: LocalTime
     event: str
     department: str | None
     actor: str | None
@@ -134,9 +150,11 @@ class ApplicationSummary(BaseModel):
     outcome: str | None
     channel: str
     received_by: str
-    received_at: datetime
-    completed_at: datetime | None
+    received_at: LocalTime
+    completed_at: LocalTime | None
     applicant_name: str
+    owner: str | None  # the staff member responsible now (首问负责)
+    accepted_at: LocalTime | None  # when every material was in (受理): limits count from here
     items: list[ItemRead]
 
 
@@ -146,6 +164,8 @@ class ApplicationRead(ApplicationSummary):
     materials: list[str]
     description: str
     on_behalf_of: OnBehalfOf | None
+    missing_materials: list[MissingMaterial]
+    material_requests: list[MaterialRequestRead]
     notifications: list[NotificationRead]
     history: list[HistoryRead]
 
@@ -160,6 +180,11 @@ class ApplicationPage(BaseModel):
 class DepartmentItemRead(BaseModel):
     code: str
     name: str
+    level: str
+    limit: dict[str, int]
+    limit_text: str  # e.g. 20个工作日
+    required_materials: list[str]
+    # kept for older clients: the limit when it is in working days or hours
     limit_working_days: int | None
     limit_hours: int | None
 
@@ -168,3 +193,27 @@ class DepartmentRead(BaseModel):
     code: str
     name: str
     items: list[DepartmentItemRead]
+
+
+class MaterialsSupplement(BaseModel):
+    """Materials the applicant brought to the window after the one-time notice."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    received_by: str = StaffId
+    materials: list[str] = Field(min_length=1, max_length=50)
+
+    @field_validator("materials")
+    @classmethod
+    def _codes(cls, value: list[str]) -> list[str]:
+        return ApplicationCreate._material_codes(value)
+
+
+class HandoverRequest(BaseModel):
+    """The owner hands the application to a colleague, with the reason (首问负责制)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    from_staff: str = StaffId
+    to_staff: str = StaffId
+    reason: str = Field(min_length=1, max_length=500)

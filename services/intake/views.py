@@ -5,7 +5,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from contracts import DEPARTMENT_NAMES, ITEM_NAMES, Department, Item
-from services.intake.models import Application, ApplicationItem
+from services.common.policy import Policy
+from services.intake.models import Application, ApplicationItem, MaterialRequest
 from services.intake.schemas import (
     ApplicationPage,
     ApplicationRead,
@@ -13,11 +14,14 @@ from services.intake.schemas import (
     DecisionRead,
     HistoryRead,
     ItemRead,
+    MaterialRequestRead,
+    MissingMaterial,
     NotificationRead,
 )
 
 
-async def get_application(session: AsyncSession, application_id: str) -> ApplicationRead | None:
+async def get_application(session: AsyncSession, application_id: str,
+                          policy: Policy) -> ApplicationRead | None:
     app = await session.scalar(
         select(Application)
         .where(Application.id == application_id)
@@ -25,6 +29,8 @@ async def get_application(session: AsyncSession, application_id: str) -> Applica
     )
     if app is None:
         return None
+    requests = await session.scalars(select(MaterialRequest).where(
+        MaterialRequest.application_id == app.id).order_by(MaterialRequest.requested_at))
     return ApplicationRead(
         **summary(app).model_dump(),
         applicant=app.applicant,
@@ -32,6 +38,12 @@ async def get_application(session: AsyncSession, application_id: str) -> Applica
         materials=app.materials,
         description=app.description,
         on_behalf_of=app.on_behalf_of,
+        missing_materials=[
+            MissingMaterial(code=code, name=policy.materials[code].name
+                            if code in policy.materials else code, items=items)
+            for code, items in (app.missing_materials or {}).items()],
+        material_requests=[MaterialRequestRead.model_validate(r, from_attributes=True)
+                           for r in requests],
         notifications=[NotificationRead.model_validate(n, from_attributes=True)
                        for n in app.notifications],
         history=[HistoryRead.model_validate(h, from_attributes=True) for h in app.history],
@@ -40,11 +52,13 @@ async def get_application(session: AsyncSession, application_id: str) -> Applica
 
 async def list_applications(
     session: AsyncSession, *, status: str | None, department: str | None, item: str | None,
-    offset: int, limit: int,
+    offset: int, limit: int, owner: str | None = None,
 ) -> ApplicationPage:
     query = select(Application)
     if status:
         query = query.where(Application.status == status)
+    if owner:
+        query = query.where(Application.owner == owner)
     if department or item:
         having = select(ApplicationItem.application_id)
         if department:
@@ -71,6 +85,8 @@ def summary(app: Application) -> ApplicationSummary:
         received_at=app.received_at,
         completed_at=app.completed_at,
         applicant_name=app.applicant["name"],
+        owner=app.owner or app.received_by,
+        accepted_at=app.accepted_at,
         items=[_item(i) for i in app.items],
     )
 
@@ -84,10 +100,11 @@ def _item(row: ApplicationItem) -> ItemRead:
         item=row.item,
         item_name=ITEM_NAMES[Item(row.item)],
         department=row.department,
-        department_name=DEPARTMENT_NAMES[Department(row.department)],
+        department_name=DEPARTMENT_NAMES[Department(row.department)] if row.department else None,
         task_id=row.task_id,
         status=row.status,
         due_at=row.due_at,
+        go_to=row.go_to,
         accepted_by=row.accepted_by,
         accepted_at=row.accepted_at,
         decision=decision,

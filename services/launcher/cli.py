@@ -15,7 +15,7 @@ import uvicorn
 from contracts import Department
 from services.common import logs
 from services.common.settings import Settings
-from services.launcher import demo, natsserver, ops, status, trace
+from services.launcher import demo, natsserver, ops, policycmd, status, trace
 from services.launcher.supervisor import Supervisor
 from services.launcher.topology import SERVICES, topology
 
@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(ops.run(args))
     elif args.command == "status":
         sys.exit(status.run(args))
+    elif args.command in ("policy", "deadline"):
+        sys.exit(policycmd.run(args))
     elif args.command == "up":
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(up(args))
@@ -72,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--auto-decide-after", type=float,
                      help="demo: decide tasks automatically this many seconds after assignment")
     ops.add_parser(sub)
+    policycmd.add_parser(sub)
     status.add_parser(sub)
     trace.add_parser(sub)
     return parser

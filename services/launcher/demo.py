@@ -6,6 +6,8 @@ from typing import Any
 import httpx
 from stdnum.cn import ric
 
+from services.common.policy import Policy, load_policy
+
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗"
 GIVEN = ["秀英", "桂兰", "建国", "志强", "海燕", "春梅", "国华", "玉兰", "文杰", "小红"]
 VILLAGES = ["东风村", "红星村", "新河社区", "柳树湾村", "幸福里社区"]
@@ -25,8 +27,19 @@ def identity_number(rng: random.Random) -> str:
     return body + ric.calc_check_digit(body + "0")  # it expects a placeholder check digit
 
 
-def sample_application(rng: random.Random, items: list[str]) -> dict[str, Any]:
+def complete_materials(items: list[str], policy: Policy | None = None) -> list[str]:
+    """Every material the items need that the system cannot verify itself."""
+    policy = policy or load_policy("default")
+    return sorted(policy.missing_materials(items, []))  # type: ignore[arg-type]
+
+
+def sample_application(rng: random.Random, items: list[str],
+                       policy: Policy | None = None) -> dict[str, Any]:
+    """A valid application bringing every material its items need (in ``policy``)."""
     residence = rng.choice(["urban", "rural"])
+    size = rng.randint(1, 6)
+    students = [{"name": rng.choice(SURNAMES) + rng.choice(GIVEN), "relation": "子女",
+                 "student": True, "school": "县第一中学"} for _ in range(rng.randint(0, 2))]
     return {
         "channel": rng.choice(["window", "hotline", "online", "village"]),
         "received_by": f"window-{rng.randint(1, 3):02d}",
@@ -38,12 +51,13 @@ def sample_application(rng: random.Random, items: list[str]) -> dict[str, Any]:
             "village": rng.choice(VILLAGES),
         },
         "household": {
-            "size": rng.randint(1, 6),
+            "size": max(size, len(students) + 1),
             "residence": residence,
             "monthly_income_per_capita": rng.choice([150, 320, 480, 700, 1200]),
+            "members": students,
         },
         "items": items,
-        "materials": ["id_card", "household_register"],
+        "materials": complete_materials(items, policy),
         "description": "家庭成员患病，收入不足以维持基本生活。",
     }
 

@@ -24,6 +24,7 @@ class DecisionInfo:
     outcome: str
     amount: Decimal | None
     reason: str
+    automatic: bool = False  # granted without application (免申即享)
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Notice:
     id: str  # deterministic: the same notice is never created twice
     channel: str  # "sms" (the applicant) or "window_inbox" (the first receiver)
     recipient: str
-    kind: str  # "decision" or "completion"
+    kind: str  # decision, completion, materials, refusal, referral, escalation, warning...
     text: str
 
 
@@ -43,6 +44,10 @@ class Case:
     decisions: dict[str, DecisionInfo] = field(default_factory=dict)
     notified_tasks: set[str] = field(default_factory=set)
     completed: bool = False
+    # The items to close (from ApplicationSubmitted); a returned task is re-routed under a new
+    # id, so completion is counted by item, not by task.
+    expected_items: set[str] | None = None
+    referred_items: set[str] = field(default_factory=set)
 
     def pending_notices(self) -> list[Notice]:
         """Notices of decisions not yet told (they wait until the contact is known)."""
@@ -51,19 +56,26 @@ class Case:
         return [n for task_id, d in self.decisions.items() if task_id not in self.notified_tasks
                 for n in decision_notices(self.contact, d)]
 
+    def closed_items(self) -> set[str]:
+        return {i for d in self.decisions.values() for i in d.items} | self.referred_items
+
     def is_complete(self) -> bool:
-        """Every task routing created is decided, and it was not closed before."""
-        return (not self.completed and self.contact is not None
-                and self.expected_tasks is not None
-                and self.expected_tasks <= set(self.decisions))
+        """Every item is decided or referred, and the case was not closed before."""
+        if self.completed or self.contact is None:
+            return False
+        if self.expected_items is not None:
+            return self.expected_items <= self.closed_items()
+        # Cases from before items were tracked: every task routing created is decided.
+        return self.expected_tasks is not None and self.expected_tasks <= set(self.decisions)
 
     def completion(self) -> tuple[list[str], list[str], list[Notice]]:
         """Approved items, rejected items and the closing notices."""
         approved = [i for d in self.decisions.values() if d.outcome == "approved" for i in d.items]
         rejected = [i for d in self.decisions.values() if d.outcome != "approved" for i in d.items]
         assert self.contact is not None
+        referred = sorted(self.referred_items)
         return approved, rejected, completion_notices(self.application_id, self.contact,
-                                                      approved, rejected)
+                                                      approved, rejected, referred)
 
 
 def _items(items: tuple[str, ...] | list[str]) -> str:
@@ -76,7 +88,11 @@ def _department(code: str) -> str:
 
 def decision_notices(contact: Contact, d: DecisionInfo) -> list[Notice]:
     items, dept = _items(d.items), _department(d.department)
-    if d.outcome == "approved":
+    if d.automatic:
+        to_applicant = (f"{SIGNATURE}{contact.name}您好：根据民政部门认定结果，您家无需申请即享受"
+                        f"「{items}」（{dept}部门）。{d.reason}")
+        to_window = f"回执 {contact.receipt_no}：{dept}部门免申即享「{items}」。{d.reason}"
+    elif d.outcome == "approved":
         money = f"，金额 {d.amount} 元" if d.amount is not None else ""
         to_applicant = (f"{SIGNATURE}{contact.name}您好：您的申请（回执号 {contact.receipt_no}）"
                         f"中的「{items}」已经{dept}部门审核同意{money}。")
@@ -94,8 +110,10 @@ def decision_notices(contact: Contact, d: DecisionInfo) -> list[Notice]:
 
 
 def completion_notices(application_id: str, contact: Contact, approved: list[str],
-                       rejected: list[str]) -> list[Notice]:
+                       rejected: list[str], referred: list[str] | None = None) -> list[Notice]:
     summary = f"同意：{_items(approved)}；不予批准：{_items(rejected)}"
+    if referred:
+        summary += f"；已转介：{_items(referred)}"
     return [
         Notice(f"{application_id}:completion:sms", "sms", contact.phone, "completion",
                f"{SIGNATURE}{contact.name}您好：您的申请（回执号 {contact.receipt_no}）已全部办结。"

@@ -2,21 +2,29 @@
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
 from contracts import (
     ApplicationCompleted,
     ApplicationCompletedMessage,
+    ApplicationHandedOverMessage,
+    ApplicationMaterialsRequestedMessage,
+    ApplicationRefusedMessage,
     ApplicationRoutedMessage,
     ApplicationSubmittedMessage,
+    ItemsReferredMessage,
     NotificationSent,
     NotificationSentMessage,
+    SupervisionEscalatedMessage,
+    SupervisionWarnedMessage,
     TaskDecidedMessage,
     subjects,
 )
 from services.common.tracing import APPLICATION_ID, extract, inject
 from services.common.uow import Transaction
+from services.notify import texts
 from services.notify.adapters import Channels
 from services.notify.domain import Case, Contact, DecisionInfo, Notice
 from services.notify.models import CaseRow, DecisionRow, NoticeRow
@@ -29,8 +37,57 @@ async def record_submitted(tx: Transaction, msg: ApplicationSubmittedMessage, *,
     app = msg.payload
     row = await _case(tx, app.application_id)
     row.receipt_no, row.name = app.receipt_no, app.applicant.name
-    row.phone, row.window_staff = app.applicant.phone, app.received_by
+    row.phone = app.applicant.phone
+    row.window_staff = row.window_staff or app.owner or app.received_by
+    row.expected_items = [str(i) for i in app.items]
     await _evaluate(tx, row, wake)
+
+
+async def record_materials_requested(tx: Transaction, msg: ApplicationMaterialsRequestedMessage,
+                                     *, wake: Wake) -> None:
+    """Consumes ApplicationMaterialsRequested: the one-time notice of everything missing."""
+    await _remember_contact(tx, msg.payload.application_id, msg.payload.contact)
+    _queue(tx, msg.payload.application_id, texts.materials_notices(msg.payload, msg.message_id),
+           wake)
+
+
+async def record_refused(tx: Transaction, msg: ApplicationRefusedMessage, *, wake: Wake) -> None:
+    """Consumes ApplicationRefused: the written refusal, with where to go instead."""
+    await _remember_contact(tx, msg.payload.application_id, msg.payload.contact)
+    _queue(tx, msg.payload.application_id, texts.refusal_notices(msg.payload, msg.message_id),
+           wake)
+
+
+async def record_referred(tx: Transaction, msg: ItemsReferredMessage, *, wake: Wake) -> None:
+    """Consumes ItemsReferred: tells of the referral; the items count as closed."""
+    event = msg.payload
+    row = await _case(tx, event.application_id)
+    row.referred_items = sorted({*(row.referred_items or []), *map(str, event.items)})
+    if row.phone:
+        contact = Contact(row.receipt_no or "", row.name or "", row.phone, row.window_staff or "")
+        _queue(tx, event.application_id, texts.referral_notices(event, contact, msg.message_id),
+               wake)
+    await _evaluate(tx, row, wake)
+
+
+async def record_alert(tx: Transaction, msg: SupervisionEscalatedMessage | SupervisionWarnedMessage,
+                       *, wake: Wake) -> None:
+    """Consumes SupervisionEscalated and SupervisionWarned: tells the supervisor named."""
+    row = await tx.session.get(CaseRow, msg.payload.application_id)
+    escalated = msg.type == SupervisionEscalatedMessage.EVENT
+    notice = texts.alert_notice(msg.payload, row.receipt_no if row else None, escalated)
+    _queue(tx, msg.payload.application_id, [notice], wake)
+
+
+async def record_handed_over(tx: Transaction, msg: ApplicationHandedOverMessage, *,
+                             wake: Wake) -> None:
+    """Consumes ApplicationHandedOver: the window's notices now go to the new owner."""
+    event = msg.payload
+    row = await _case(tx, event.application_id)
+    row.window_staff = event.to_staff
+    _queue(tx, event.application_id, [texts.handover_notice(
+        row.receipt_no, event.application_id, event.from_staff, event.to_staff, event.reason,
+        msg.message_id)], wake)
 
 
 async def record_routed(tx: Transaction, msg: ApplicationRoutedMessage, *, wake: Wake) -> None:
@@ -46,7 +103,8 @@ async def record_decided(tx: Transaction, msg: TaskDecidedMessage, *, wake: Wake
     if await tx.session.get(DecisionRow, d.task_id) is None:
         tx.session.add(DecisionRow(task_id=d.task_id, application_id=d.application_id,
                                    department=d.department, items=list(d.items),
-                                   outcome=d.outcome, amount=d.amount, reason=d.reason))
+                                   outcome=d.outcome, amount=d.amount, reason=d.reason,
+                                   automatic=d.automatic))
     await _evaluate(tx, await _case(tx, d.application_id), wake)
 
 
@@ -76,6 +134,22 @@ async def deliver_pending(tx: Transaction, channels: Channels, limit: int = 200)
     return len(rows)
 
 
+async def _remember_contact(tx: Transaction, application_id: str, contact: Contact | Any) -> None:
+    row = await _case(tx, application_id)
+    row.receipt_no, row.name, row.phone = contact.receipt_no, contact.name, contact.phone
+    row.window_staff = row.window_staff or contact.window_staff
+
+
+def _queue(tx: Transaction, application_id: str, notices: list[Notice], wake: Wake) -> None:
+    now = tx.clock.now()
+    for n in notices:
+        tx.session.add(NoticeRow(id=n.id, application_id=application_id, channel=n.channel,
+                                 recipient=n.recipient, kind=n.kind, text=n.text, created_at=now,
+                                 trace_parent=inject(tx.causing_span) if tx.causing_span else None))
+    if notices:
+        tx.after_commit.append(wake)
+
+
 async def _case(tx: Transaction, application_id: str) -> CaseRow:
     row = await tx.session.get(CaseRow, application_id)
     if row is None:
@@ -95,10 +169,13 @@ async def _evaluate(tx: Transaction, row: CaseRow, wake: Wake) -> None:
         if row.phone else None,
         expected_tasks=set(row.expected_tasks) if row.expected_tasks is not None else None,
         decisions={k: DecisionInfo(k, d.department, tuple(d.items), d.outcome,
-                                   Decimal(d.amount) if d.amount is not None else None, d.reason)
+                                   Decimal(d.amount) if d.amount is not None else None, d.reason,
+                                   bool(d.automatic))
                    for k, d in decisions.items()},
         notified_tasks={k for k, d in decisions.items() if d.notified},
         completed=row.completed_at is not None,
+        expected_items=set(row.expected_items) if row.expected_items is not None else None,
+        referred_items=set(row.referred_items or []),
     )
     now = tx.clock.now()
     notices = case.pending_notices()
@@ -116,9 +193,4 @@ async def _evaluate(tx: Transaction, row: CaseRow, wake: Wake) -> None:
             subject=subjects.APPLICATION_COMPLETED,
             message_id=f"{row.application_id}:completed",
         )
-    for n in notices:
-        tx.session.add(NoticeRow(id=n.id, application_id=row.application_id, channel=n.channel,
-                                 recipient=n.recipient, kind=n.kind, text=n.text, created_at=now,
-                                 trace_parent=inject(tx.causing_span) if tx.causing_span else None))
-    if notices:
-        tx.after_commit.append(wake)
+    _queue(tx, row.application_id, notices, wake)

@@ -27,6 +27,9 @@ class CaseRow(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     window_staff: Mapped[str | None] = mapped_column(String(50))
     expected_tasks: Mapped[list[Any] | None] = mapped_column(JSON)
+    # The items to close (ApplicationSubmitted), and those referred elsewhere (closed too).
+    expected_items: Mapped[list[Any] | None] = mapped_column(JSON)
+    referred_items: Mapped[list[Any] | None] = mapped_column(JSON)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
@@ -41,6 +44,7 @@ class DecisionRow(Base):
     amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     reason: Mapped[str] = mapped_column(Text, default="")
     notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False)  # 免申即享
 
 
 class NoticeRow(Base):

@@ -37,7 +37,7 @@ class System:
 
 
 def start_system(backend: Backend, log_dir: Path, *extra: str) -> System:
-    http_port, nats_port = free_port_block(9), free_port()
+    http_port, nats_port = free_port_block(10), free_port()
     args = ["up", "--data-dir", str(backend.data_dir), "--http-port", str(http_port),
             "--nats-port", str(nats_port), *extra]
     if backend.database_url:

@@ -47,9 +47,9 @@ def _table(rows: list[str]) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def test_status_exits_1_when_services_are_unreachable() -> None:
-    result = _status(free_port_block(9))
+    result = _status(free_port_block(10))
 
     assert result.returncode == 1
     body = result.stdout.splitlines()[1:-1]
-    assert len(body) == 9 and all(line.split()[1] == "unreachable" for line in body), result.stdout
+    assert len(body) == 10 and all(line.split()[1] == "unreachable" for line in body), result.stdout
     assert result.stdout.splitlines()[-1] == "0 of 9 service(s) ready"

@@ -22,7 +22,7 @@ class ProcessSystem:
     def __init__(self, backend: Backend, nats_url: str, log_dir: Path,
                  departments: tuple[str, ...] = tuple(d.value for d in Department),
                  auto_decide_after: float | None = 0.0) -> None:
-        self.base = free_port_block(9)
+        self.base = free_port_block(10)
         self.env = backend.env() | {"ONEDOOR_NATS_URL": nats_url}
         if auto_decide_after is not None:
             self.env["ONEDOOR_AUTO_DECIDE_AFTER"] = str(auto_decide_after)

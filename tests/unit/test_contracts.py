@@ -69,6 +69,54 @@ PAYLOADS: dict[type[Envelope[Any]], Payload] = {
         **common(r), "notification_id": "n1", "channel": r.choice(["sms", "window_inbox"]),
         "recipient": "+8613900000000", "kind": r.choice(["decision", "completion"]),
         "text": "【一门受理】您好", "sent_at": when(r)},
+    contracts.TaskReturnedMessage: lambda r: {
+        **common(r), "task_id": "t1", "department": "medical", "items": ["medical_aid"],
+        "reason": "不属于本部门", "suggested_department": r.choice([None, "hrss"]),
+        "returned_by": "med-01", "returned_at": when(r)},
+    contracts.TaskMaterialsRequestedMessage: lambda r: {
+        **common(r), "task_id": "t1", "department": "housing",
+        "materials": [{"code": "housing_proof", "name": "住房困难情况证明", "items": ["housing_aid"]}],
+        "note": "", "requested_by": "hou-01", "requested_at": when(r)},
+    contracts.TaskMaterialsSupplementedMessage: lambda r: {
+        **common(r), "task_id": "t1", "department": "housing", "materials": ["housing_proof"],
+        "received_by": "window-01", "supplemented_at": when(r)},
+    contracts.TaskDeadlineExtendedMessage: lambda r: {
+        **common(r), "task_id": "t1", "department": "civil_affairs", "items": ["dibao"],
+        "previous_due_at": when(r), "due_at": when(r), "approved_by": "deputy_head",
+        "reason": "经济状况核对超过15天", "extended_at": when(r)},
+    contracts.TaskPaperworkCompletedMessage: lambda r: {
+        **common(r), "task_id": "t1", "department": "civil_affairs", "completed_by": "ca-01",
+        "completed_at": when(r)},
+    contracts.ApplicationMaterialsRequestedMessage: lambda r: {
+        **common(r), "contact": {"receipt_no": "YD20260302-ABCDEF", "name": "王秀英",
+                                 "phone": "+8613900000000", "window_staff": "window-01"},
+        "missing": [{"code": "income_proof", "name": "家庭收入证明", "items": ["dibao"]}],
+        "requested_by": r.choice(["window", "housing"]), "requested_at": when(r)},
+    contracts.ApplicationRefusedMessage: lambda r: {
+        **common(r), "contact": {"receipt_no": "YD20260302-ABCDEF", "name": "王秀英",
+                                 "phone": "+8613900000000", "window_staff": "window-01"},
+        "items": [{"item": "legal_aid", "reason": "不属于受理范围", "go_to": "司法局"}],
+        "whole": r.choice([True, False]), "refused_by": "window-01", "refused_at": when(r)},
+    contracts.ApplicationHandedOverMessage: lambda r: {
+        **common(r), "from_staff": "window-01", "to_staff": "window-02", "reason": "调岗",
+        "handed_over_at": when(r)},
+    contracts.ItemsReferredMessage: lambda r: {
+        **common(r), "items": ["charity_referral"], "organisation": "慈善总会",
+        "referred_by": "routing", "referred_at": when(r)},
+    contracts.JointMeetingQueuedMessage: lambda r: {
+        **common(r), "case_id": "c1", "items": ["other"], "reason": "实施主体不明确",
+        "queued_at": when(r), "assign_due_at": when(r)},
+    contracts.HouseholdStatusConfirmedMessage: lambda r: {
+        **common(r), "task_id": "t1", "items": ["dibao"], "applicant": applicant(r),
+        "household": {**household(r), "members": [{"name": "王小明", "student": True}]},
+        "confirmed_by": "ca-03", "confirmed_at": when(r), "effective_from": "2026-12-01"},
+    contracts.SupervisionEscalatedMessage: lambda r: {
+        **common(r), "alert_id": "a1", "task_id": "t1", "department": "medical",
+        "items": ["medical_aid"], "stage": r.choice(["accept", "decide"]), "due_at": when(r),
+        "level": r.randint(1, 3), "supervisor": "center_director", "detected_at": when(r)},
+    contracts.SupervisionWarnedMessage: lambda r: {
+        **common(r), "alert_id": "a1", "items": ["other"], "stage": "assign", "due_at": when(r),
+        "supervisor": "center_director", "detected_at": when(r)},
 }
 MESSAGE_CLASSES = [getattr(contracts, n) for n in contracts.__all__ if n.endswith("Message")]
 
@@ -81,7 +129,7 @@ def envelope(cls: type[Envelope[Any]], rng: random.Random) -> dict[str, Any]:
 
 
 def test_every_message_class_is_exercised() -> None:
-    assert len(MESSAGE_CLASSES) == 7
+    assert len(MESSAGE_CLASSES) == 20
     assert set(MESSAGE_CLASSES) == set(PAYLOADS)
 
 

@@ -59,12 +59,26 @@ households = st.builds(
     contracts.Household,
     size=st.integers(1, 30), residence=st.sampled_from(["urban", "rural"]),
     monthly_income_per_capita=money,
+    members=st.lists(st.builds(contracts.HouseholdMember, name=text(1, 50), relation=text(0, 20),
+                               student=st.booleans(), school=text(0, 100)), max_size=3),
 )
 on_behalf = st.none() | st.builds(contracts.OnBehalfOf, name=text(1, 50), role=text(1, 50))
 planned_tasks = st.builds(
     contracts.PlannedTask,
     task_id=text(), department=departments, items=items, due_at=aware,
     items_due_at=st.dictionaries(st.sampled_from(list(Item)), aware, max_size=3),
+)
+
+needs = st.builds(contracts.MaterialNeed, code=text(1, 50), name=text(1, 100),
+                  items=st.lists(st.sampled_from(list(Item)), max_size=3))
+contacts = st.builds(contracts.Contact, receipt_no=text(), name=text(), phone=text(),
+                     window_staff=text())
+alerts = st.builds(
+    contracts.SupervisionAlert,
+    alert_id=text(), application_id=text(), task_id=st.none() | text(),
+    department=st.none() | departments, items=items,
+    stage=st.sampled_from(["transfer", "accept", "decide", "paperwork", "assign"]), due_at=aware,
+    level=st.integers(0, 10), supervisor=text(), detected_at=aware,
 )
 
 PAYLOADS: dict[type[Envelope[Any]], st.SearchStrategy[BaseModel]] = {
@@ -108,8 +122,74 @@ PAYLOADS: dict[type[Envelope[Any]], st.SearchStrategy[BaseModel]] = {
         contracts.NotificationSent,
         notification_id=text(), application_id=text(),
         channel=st.sampled_from(["sms", "window_inbox"]), recipient=text(),
-        kind=st.sampled_from(["decision", "completion"]), text=text(0, 500), sent_at=aware,
+        kind=st.sampled_from(["decision", "completion", "materials", "refusal", "referral",
+                              "escalation", "warning", "handover"]),
+        text=text(0, 500), sent_at=aware,
     ),
+    contracts.TaskReturnedMessage: st.builds(
+        contracts.TaskReturned,
+        task_id=text(), application_id=text(), department=departments, items=items,
+        reason=text(1, 2000), suggested_department=st.none() | departments, returned_by=text(),
+        returned_at=aware,
+    ),
+    contracts.TaskMaterialsRequestedMessage: st.builds(
+        contracts.TaskMaterialsRequested,
+        task_id=text(), application_id=text(), department=departments,
+        materials=st.lists(needs, min_size=1, max_size=3), note=text(0, 2000),
+        requested_by=text(), requested_at=aware,
+    ),
+    contracts.TaskMaterialsSupplementedMessage: st.builds(
+        contracts.TaskMaterialsSupplemented,
+        task_id=text(), application_id=text(), department=departments,
+        materials=st.lists(text(1, 50), min_size=1, max_size=3), received_by=text(),
+        supplemented_at=aware,
+    ),
+    contracts.TaskDeadlineExtendedMessage: st.builds(
+        contracts.TaskDeadlineExtended,
+        task_id=text(), application_id=text(), department=departments, items=items,
+        previous_due_at=aware, due_at=aware, approved_by=text(), reason=text(1, 2000),
+        extended_at=aware,
+    ),
+    contracts.TaskPaperworkCompletedMessage: st.builds(
+        contracts.TaskPaperworkCompleted,
+        task_id=text(), application_id=text(), department=departments, completed_by=text(),
+        completed_at=aware,
+    ),
+    contracts.ApplicationMaterialsRequestedMessage: st.builds(
+        contracts.ApplicationMaterialsRequested,
+        application_id=text(), contact=contacts, missing=st.lists(needs, min_size=1, max_size=3),
+        requested_by=text(), task_id=st.none() | text(), note=text(0, 2000), requested_at=aware,
+    ),
+    contracts.ApplicationRefusedMessage: st.builds(
+        contracts.ApplicationRefused,
+        application_id=text(), contact=contacts, items=st.lists(st.builds(
+            contracts.RefusedItem, item=st.sampled_from(list(Item)), reason=text(1, 1000),
+            go_to=text(0, 500)), min_size=1, max_size=3),
+        whole=st.booleans(), refused_by=text(), refused_at=aware,
+    ),
+    contracts.ApplicationHandedOverMessage: st.builds(
+        contracts.ApplicationHandedOver,
+        application_id=text(), from_staff=text(), to_staff=text(), reason=text(1, 500),
+        handed_over_at=aware,
+    ),
+    contracts.ItemsReferredMessage: st.builds(
+        contracts.ItemsReferred,
+        application_id=text(), items=items, organisation=text(1, 200), note=text(0, 1000),
+        referred_by=text(), referred_at=aware,
+    ),
+    contracts.JointMeetingQueuedMessage: st.builds(
+        contracts.JointMeetingQueued,
+        case_id=text(), application_id=text(), items=items, reason=text(1, 1000),
+        queued_at=aware, assign_due_at=aware,
+    ),
+    contracts.HouseholdStatusConfirmedMessage: st.builds(
+        contracts.HouseholdStatusConfirmed,
+        application_id=text(), task_id=text(), items=items, applicant=applicants,
+        household=households, confirmed_by=text(), confirmed_at=aware,
+        effective_from=st.dates(),
+    ),
+    contracts.SupervisionEscalatedMessage: alerts,
+    contracts.SupervisionWarnedMessage: alerts,
 }
 
 
@@ -203,7 +283,7 @@ def _validates_or_refuses(model: type[BaseModel], data: str | bytes) -> BaseMode
 
 
 def test_every_message_class_has_a_strategy() -> None:
-    assert len(MESSAGE_CLASSES) == 7
+    assert len(MESSAGE_CLASSES) == 20
     assert set(MESSAGE_CLASSES) == set(PAYLOADS)
 
 

@@ -1,19 +1,50 @@
-"""Departments: accepting and deciding a task, and the demo's income rule."""
+"""Departments: a task's rules (accepting, returning, materials, deciding), the region
+policy's (separation of duties, emergency aid, substitution, 免申即享), and the demo's rule."""
 
+import itertools
 import random
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
-from contracts import Outcome
+from contracts import Department, HouseholdMember, Item, Outcome
+from services.common.policy import load_policy
+from services.common.workdays import SHANGHAI
 from services.departments.domain import (
+    OPEN_STATUSES,
     Decision,
+    MaterialsRequest,
+    Return,
     TaskRuleError,
     TaskStatus,
     can_accept,
     can_decide,
+    can_request_materials,
+    can_return,
+    decision_status,
     demo_decision,
+    resume_status,
 )
+from services.departments.rules import TaskRules, rules_for
+from services.departments.rules.duties import can_review, check_duties
+from services.departments.rules.emergency import (
+    can_complete_paperwork,
+    check_emergency,
+    paperwork_due_at,
+)
+from services.departments.rules.grants import (
+    automatic_task_id,
+    confirmed_items,
+    grant_reason,
+    grants_of,
+    next_month_start,
+    students,
+)
+from services.departments.rules.materials import material_needs
+from services.departments.rules.substitution import holder_for, other_holder
+
+POLICY = load_policy("default")
 
 STAFF = [f"staff-{n:02d}" for n in range(1, 10)]
 LINES = {"urban": Decimal(800), "rural": Decimal(650)}
@@ -151,3 +182,240 @@ def test_demo_uses_the_line_of_the_residence() -> None:
     assert urban.outcome == Outcome.approved
     assert urban.amount == Decimal("300.00")
     assert rural.outcome == Outcome.rejected
+
+
+# -- The task's other moves: awaiting materials, returned ------------------------------------
+
+
+def test_a_task_awaiting_materials_can_still_be_accepted_once() -> None:
+    assert can_accept(TaskStatus.awaiting_materials, None, "a") is True
+    assert can_accept(TaskStatus.awaiting_materials, "a", "a") is False
+    with pytest.raises(TaskRuleError) as exc:
+        can_accept(TaskStatus.awaiting_materials, "a", "b")
+    assert exc.value.code == "task_already_accepted"
+
+
+@pytest.mark.parametrize("by", ["a", "b"])
+def test_a_returned_task_cannot_be_accepted_nor_decided(by: str) -> None:
+    with pytest.raises(TaskRuleError) as exc:
+        can_accept(TaskStatus.returned, None, by)
+    assert exc.value.code == "task_returned" and "退回" in exc.value.message_zh
+    with pytest.raises(TaskRuleError) as exc:
+        can_decide(TaskStatus.returned, None, Decision(Outcome.approved, "", Decimal(1), by))
+    assert exc.value.code == "task_returned"
+
+
+def test_deciding_a_task_awaiting_materials_goes_by_whether_it_was_accepted() -> None:
+    assert decision_status(TaskStatus.awaiting_materials, None) == TaskStatus.assigned
+    assert decision_status(TaskStatus.awaiting_materials, "a") == TaskStatus.accepted
+    assert decision_status(TaskStatus.accepted, "a") == TaskStatus.accepted
+    assert resume_status(None) == TaskStatus.assigned
+    assert resume_status("a") == TaskStatus.accepted
+
+
+def test_return_rules() -> None:
+    me = Return("civil-01", "属于住房救助，应由住建部门办理", Department.housing)
+    for status in OPEN_STATUSES:
+        assert can_return(status, None, me, Department.civil_affairs) is True
+    assert can_return(TaskStatus.returned, me, me, Department.civil_affairs) is False  # a retry
+    for different in (Return("civil-02", me.reason, me.suggested_department),
+                      Return(me.by, "另一个理由", me.suggested_department), Return(me.by, me.reason)):
+        with pytest.raises(TaskRuleError) as exc:
+            can_return(TaskStatus.returned, me, different, Department.civil_affairs)
+        assert exc.value.code == "task_returned"
+    with pytest.raises(TaskRuleError) as exc:
+        can_return(TaskStatus.decided, None, me, Department.civil_affairs)
+    assert exc.value.code == "task_already_decided"
+
+
+@pytest.mark.parametrize("blank", ["", "  ", "\n"])
+def test_a_return_gives_its_reason_and_suggests_another_department(blank: str) -> None:
+    with pytest.raises(TaskRuleError) as exc:
+        can_return(TaskStatus.assigned, None, Return("a", blank), Department.education)
+    assert (exc.value.field, exc.value.code) == ("reason", "reason_required")
+    with pytest.raises(TaskRuleError) as exc:
+        can_return(TaskStatus.assigned, None, Return("a", "不属于本部门", Department.education),
+                   Department.education)
+    assert exc.value.field == "suggested_department" and exc.value.fields[0][2]
+
+
+def test_materials_are_asked_for_once_until_supplemented() -> None:
+    ask = MaterialsRequest("civil-01", ("income_proof",), "请补充近六个月收入证明")
+    for status in OPEN_STATUSES:
+        if status != TaskStatus.awaiting_materials:
+            assert can_request_materials(status, None, ask) is True
+    assert can_request_materials(TaskStatus.awaiting_materials, ask, ask) is False
+    with pytest.raises(TaskRuleError) as exc:
+        can_request_materials(TaskStatus.awaiting_materials, ask,
+                              MaterialsRequest("civil-01", ("housing_proof",)))
+    assert exc.value.code == "materials_already_requested" and not exc.value.fields
+    for closed in (TaskStatus.returned, TaskStatus.decided):
+        with pytest.raises(TaskRuleError):
+            can_request_materials(closed, None, ask)
+
+
+def test_asked_materials_must_be_known_and_not_verifiable_by_the_system() -> None:
+    known = POLICY.materials
+    needs = material_needs(["income_proof", "housing_proof"], known, ["dibao"])
+    assert [(n.code, n.name, n.items) for n in needs] == [
+        ("income_proof", "家庭收入证明", ["dibao"]), ("housing_proof", "住房困难情况证明", ["dibao"])]
+    with pytest.raises(TaskRuleError) as exc:
+        material_needs(["income_proof", "no_such", "id_card", "other_unknown"], known, ["dibao"])
+    assert [f for f, _, _ in exc.value.fields] == ["materials.1", "materials.2", "materials.3"]
+    assert all(en and zh for _, en, zh in exc.value.fields)
+    assert "系统核验" in exc.value.fields[1][2]
+
+
+# -- Separation of duties (002 §一): accept, review, confirm by three people -------------------
+
+
+@pytest.mark.parametrize(("acceptor", "reviewer", "confirmer"),
+                         list(itertools.product("xyz", repeat=3)))
+def test_three_different_people_or_refused(acceptor: str, reviewer: str, confirmer: str) -> None:
+    allowed = len({acceptor, reviewer, confirmer}) == 3
+    try:
+        assert can_review(TaskStatus.accepted, required=True, accepted_by=acceptor, reviewed=None,
+                          by=reviewer, opinion="情况属实") is True
+        check_duties(accepted_by=acceptor, reviewed_by=reviewer, decided_by=confirmer)
+    except TaskRuleError as exc:
+        assert not allowed
+        assert (exc.code, exc.message_zh, exc.fields) == (
+            "separation_of_duties", "受理、初审、审核确认不能为同一人", [])
+    else:
+        assert allowed
+
+
+def test_a_decision_needs_the_review_first() -> None:
+    with pytest.raises(TaskRuleError) as exc:
+        check_duties(accepted_by="x", reviewed_by=None, decided_by="z")
+    assert exc.value.code == "review_required" and not exc.value.fields
+
+
+def test_review_rules() -> None:
+    review = {"required": True, "accepted_by": "x", "by": "y", "opinion": "同意"}
+    assert can_review(TaskStatus.accepted, **review, reviewed=("y", "同意")) is False  # a retry
+    with pytest.raises(TaskRuleError) as exc:
+        can_review(TaskStatus.accepted, **review, reviewed=("w", "同意"))
+    assert exc.value.code == "task_already_reviewed"
+    with pytest.raises(TaskRuleError) as exc:
+        can_review(TaskStatus.assigned, **(review | {"accepted_by": None}), reviewed=None)
+    assert exc.value.code == "task_not_accepted"
+    with pytest.raises(TaskRuleError) as exc:
+        can_review(TaskStatus.accepted, **(review | {"required": False}), reviewed=None)
+    assert exc.value.code == "review_not_required"
+    with pytest.raises(TaskRuleError) as exc:
+        can_review(TaskStatus.accepted, **(review | {"opinion": " "}), reviewed=None)
+    assert exc.value.field == "opinion"
+    for closed in (TaskStatus.returned, TaskStatus.decided):
+        with pytest.raises(TaskRuleError):
+            can_review(closed, **review, reviewed=None)
+
+
+# -- Emergency aid (002 §四): within the cap, paperwork after ------------------------------------
+
+EMERGENCY = POLICY.items[Item.emergency_aid].emergency
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_emergency_aid_within_the_cap_is_allowed_above_is_refused(seed: int) -> None:
+    assert EMERGENCY is not None and EMERGENCY.cap_yuan == 5000
+    rng = random.Random(seed)
+    within = Decimal(rng.randint(1, 500000)).scaleb(-2)
+    check_emergency(EMERGENCY, Decision(Outcome.approved, "", within, "a", rng.random() < 0.5))
+    above = EMERGENCY.cap_yuan + Decimal(rng.randint(1, 10**6)).scaleb(-2)
+    with pytest.raises(TaskRuleError) as exc:
+        check_emergency(EMERGENCY, Decision(Outcome.approved, "", above, "a"))
+    assert exc.value.field == "amount"
+    assert exc.value.message_zh == "超过小额先行救助上限 5000 元，请按临时救助程序办理"
+
+
+@pytest.mark.parametrize("amount", [None, Decimal(0)])
+def test_an_emergency_approval_gives_an_amount(amount: Decimal | None) -> None:
+    with pytest.raises(TaskRuleError) as exc:
+        check_emergency(EMERGENCY, Decision(Outcome.approved, "", amount, "a"))
+    assert (exc.value.code, exc.value.field) == ("amount_required", "amount")
+    check_emergency(EMERGENCY, Decision(Outcome.rejected, "不符合条件", None, "a"))
+
+
+def test_paperwork_pending_only_for_an_emergency_approval() -> None:
+    for rule, decision in ((None, Decision(Outcome.approved, "", Decimal(10), "a", True)),
+                           (EMERGENCY, Decision(Outcome.rejected, "理由", None, "a", True))):
+        with pytest.raises(TaskRuleError) as exc:
+            check_emergency(rule, decision)
+        assert exc.value.field == "paperwork_pending"
+    check_emergency(None, Decision(Outcome.approved, "", Decimal(10**6), "a"))  # no cap elsewhere
+
+
+def test_paperwork_is_due_seven_days_later_at_the_end_of_the_day() -> None:
+    decided = datetime(2026, 3, 2, 10, 0, tzinfo=SHANGHAI)
+    assert EMERGENCY is not None
+    due = paperwork_due_at(EMERGENCY, decided, POLICY.calendar)
+    assert due == datetime(2026, 3, 9, 23, 59, 59, tzinfo=SHANGHAI)
+
+
+def test_paperwork_completion_rules() -> None:
+    due = datetime(2026, 3, 9, tzinfo=UTC)
+    assert can_complete_paperwork(due_at=due, completed_by=None, by="a") is True
+    assert can_complete_paperwork(due_at=due, completed_by="a", by="a") is False
+    with pytest.raises(TaskRuleError) as exc:
+        can_complete_paperwork(due_at=due, completed_by="a", by="b")
+    assert exc.value.code == "paperwork_already_completed"
+    with pytest.raises(TaskRuleError) as exc:
+        can_complete_paperwork(due_at=None, completed_by=None, by="a")
+    assert exc.value.code == "no_paperwork_pending"
+
+
+def test_a_tasks_rules_come_from_its_items() -> None:
+    assert rules_for(POLICY, ["dibao"]).separation_of_duties is True
+    assert rules_for(POLICY, ["temporary_aid", "tekun"]).separation_of_duties is True
+    emergency = rules_for(POLICY, ["emergency_aid"])
+    assert (emergency.separation_of_duties, emergency.emergency_cap_yuan) == (False, 5000)
+    assert rules_for(POLICY, ["education_aid"]) == TaskRules()
+
+
+# -- Substitution (同岗替代, 001) ----------------------------------------------------------------
+
+
+def test_new_work_goes_to_a_or_to_b_while_a_is_away() -> None:
+    post = POLICY.posts["dibao"]
+    assert holder_for(post, set()) == post.a
+    assert holder_for(post, {post.a}) == post.b
+    assert holder_for(post, {post.b}) == post.a
+    assert holder_for(post, {post.a, post.b}) == post.a  # nobody to take over: it waits for A
+    assert holder_for(post, {"someone-else"}) == post.a
+    assert (other_holder(post, post.a), other_holder(post, post.b)) == (post.b, post.a)
+
+
+# -- 免申即享 (002 §六) --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("decided", "start"), [
+    (datetime(2026, 3, 15, 4, 0, tzinfo=UTC), date(2026, 4, 1)),
+    (datetime(2026, 12, 10, 4, 0, tzinfo=UTC), date(2027, 1, 1)),  # December → January
+    (datetime(2026, 12, 31, 15, 59, tzinfo=UTC), date(2027, 1, 1)),  # 23:59 on 31 Dec
+    (datetime(2026, 12, 31, 16, 30, tzinfo=UTC), date(2027, 2, 1)),  # already 1 Jan there
+    (datetime(2026, 1, 31, 16, 0, tzinfo=UTC), date(2026, 3, 1)),  # 1 Feb in Shanghai
+])
+def test_grants_start_the_month_after_the_shanghai_day(decided: datetime, start: date) -> None:
+    assert next_month_start(decided) == start
+
+
+def test_which_approvals_confirm_a_household_and_which_grants_follow() -> None:
+    assert confirmed_items(POLICY, ["temporary_aid", "tekun", "dibao"]) == ["tekun", "dibao"]
+    assert confirmed_items(POLICY, ["temporary_aid"]) == []
+    assert [g.grant for g in grants_of(POLICY, "education", ["dibao"])] == ["education_aid"]
+    assert grants_of(POLICY, "education", ["temporary_aid"]) == []
+    assert grants_of(POLICY, "medical", ["dibao"]) == []
+
+
+def test_the_automatic_grant_has_one_id_and_a_written_reason() -> None:
+    first = automatic_task_id("app1", "education", "education_aid")
+    assert first == automatic_task_id("app1", "education", "education_aid")
+    assert first != automatic_task_id("app2", "education", "education_aid")
+    assert len(first) == 32
+    grant = POLICY.automatic_grants[0]
+    kids = [HouseholdMember(name="张小明", student=True), HouseholdMember(name="张小红", student=True)]
+    household = [*kids, HouseholdMember(name="张三", relation="本人")]
+    assert students(household) == kids
+    reason = grant_reason(grant, kids, date(2027, 1, 1))
+    assert grant.basis in reason and "张小明、张小红" in reason and "2027年1月" in reason

@@ -1,17 +1,25 @@
-"""Working days as the law counts them: receipt day not counted, holidays and 调休 respected."""
+"""Working days as the law counts them: receipt day not counted, holidays and 调休 respected,
+and a fall-back calendar (weekends plus an override file) for years chinesecalendar lacks."""
 
 import logging
 import random
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
 
-from services.common import workdays
-from services.common.workdays import end_of_working_day_after
+from services.common.policy import POLICY_DIR
+from services.common.workdays import (
+    Calendar,
+    CalendarFileError,
+    end_of_working_day_after,
+    load_calendar,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+OFFICIAL = Calendar()
 
 
 def at_shanghai(day: date, hour: int = 10, minute: int = 0) -> datetime:
@@ -33,6 +41,13 @@ def test_national_day_2025_calendar_facts() -> None:
     assert date(2025, 10, 11).weekday() == 5 and chinese_calendar.is_workday(date(2025, 10, 11))
 
 
+def test_spring_festival_2026_calendar_facts() -> None:
+    for n in range(15, 24):
+        assert chinese_calendar.is_holiday(date(2026, 2, n))
+    for make_up in (date(2026, 2, 14), date(2026, 2, 28)):
+        assert make_up.weekday() == 5 and chinese_calendar.is_workday(make_up)
+
+
 def test_receipt_on_the_eve_of_national_day() -> None:
     for hour in (0, 9, 17, 23):
         start = at_shanghai(date(2025, 9, 30), hour)
@@ -40,11 +55,15 @@ def test_receipt_on_the_eve_of_national_day() -> None:
         assert due_day(end_of_working_day_after(start, 2)) == date(2025, 10, 10)
         assert due_day(end_of_working_day_after(start, 3)) == date(2025, 10, 11)  # 调休 Saturday
         assert due_day(end_of_working_day_after(start, 4)) == date(2025, 10, 13)
+    assert end_of_working_day_after(at_shanghai(date(2025, 9, 30), 17), 1) == datetime(
+        2025, 10, 9, 23, 59, 59, tzinfo=SHANGHAI)
 
 
 def test_the_day_of_receipt_is_not_counted() -> None:
     monday = at_shanghai(date(2025, 6, 9), 8)
     assert due_day(end_of_working_day_after(monday, 1)) == date(2025, 6, 10)
+    late_monday = at_shanghai(date(2025, 6, 9), 23, 59)
+    assert due_day(end_of_working_day_after(late_monday, 1)) == date(2025, 6, 10)
     friday = at_shanghai(date(2025, 6, 13), 16)
     assert due_day(end_of_working_day_after(friday, 1)) == date(2025, 6, 16)  # weekend skipped
 
@@ -65,17 +84,12 @@ def test_the_receipt_day_is_the_shanghai_day() -> None:
 
 
 def test_spring_festival_2026() -> None:
-    holidays = [date(2026, 2, 15) + timedelta(days=n) for n in range(9)]  # 02-15 .. 02-23
-    assert all(chinese_calendar.is_holiday(d) for d in holidays)
-    assert chinese_calendar.is_workday(date(2026, 2, 14))  # Saturday, 调休
-    assert chinese_calendar.is_workday(date(2026, 2, 28))  # Saturday, 调休
-
     friday = at_shanghai(date(2026, 2, 13))
-    assert due_day(end_of_working_day_after(friday, 1)) == date(2026, 2, 14)
+    assert due_day(end_of_working_day_after(friday, 1)) == date(2026, 2, 14)  # make-up Saturday
     assert due_day(end_of_working_day_after(friday, 2)) == date(2026, 2, 24)
-    for d in holidays:
-        assert due_day(end_of_working_day_after(at_shanghai(d), 1)) == date(2026, 2, 24)
-    # 02-24 .. 02-27 then make-up Saturday 02-28
+    for n in range(15, 24):
+        assert due_day(end_of_working_day_after(at_shanghai(date(2026, 2, n)), 1)) == date(2026, 2, 24)
+    # 02-24 .. 02-27, then make-up Saturday 02-28
     assert due_day(end_of_working_day_after(friday, 6)) == date(2026, 2, 28)
     assert due_day(end_of_working_day_after(friday, 7)) == date(2026, 3, 2)
 
@@ -83,19 +97,20 @@ def test_spring_festival_2026() -> None:
 def test_result_is_end_of_day_in_shanghai_expressed_in_utc() -> None:
     result = end_of_working_day_after(at_shanghai(date(2025, 6, 9)), 1)
     assert result == datetime(2025, 6, 10, 15, 59, 59, tzinfo=UTC)
-    assert result.tzinfo is UTC or result.utcoffset() == timedelta(0)
+    assert result.utcoffset() == timedelta(0)
 
 
 @pytest.mark.parametrize("seed", range(40))
 def test_counts_exactly_n_official_working_days(seed: int) -> None:
     rng = random.Random(seed)
-    start = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 60 * 24 * 600))
+    start = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 60 * 24 * 690))
     days = rng.randint(1, 25)
-    end = due_day(end_of_working_day_after(start, days))
+    end = due_day(OFFICIAL.end_of_working_day_after(start, days))
     received = start.astimezone(SHANGHAI).date()
     span = [received + timedelta(days=n) for n in range(1, (end - received).days + 1)]
     assert chinese_calendar.is_workday(end)
     assert sum(chinese_calendar.is_workday(d) for d in span) == days
+    assert OFFICIAL.working_days_between(start, OFFICIAL.end_of_working_day_after(start, days)) == days
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -107,20 +122,77 @@ def test_more_days_never_end_earlier(seed: int) -> None:
     assert all(e > start for e in ends)
 
 
-def test_uncovered_year_falls_back_to_weekends_and_warns(
-        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(NotImplementedError):
-        chinese_calendar.is_workday(date(2031, 1, 1))
-    monkeypatch.setattr(workdays, "_warned", set())
-    caplog.set_level(logging.WARNING, logger=workdays.__name__)
+def test_working_days_between_same_day_is_zero() -> None:
+    start = at_shanghai(date(2025, 6, 9), 8)
+    assert OFFICIAL.working_days_between(start, at_shanghai(date(2025, 6, 9), 18)) == 0
+    assert OFFICIAL.working_days_between(at_shanghai(date(2025, 9, 30)),
+                                         at_shanghai(date(2025, 10, 9))) == 1
 
-    # 2031-01-01 is a Wednesday (New Year's Day, but no official calendar for 2031 is known)
+
+def write_override(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "holidays.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_2027_is_not_covered_by_the_pinned_calendar() -> None:
+    with pytest.raises(NotImplementedError):
+        chinese_calendar.is_workday(date(2027, 1, 4))
+    assert OFFICIAL.covers(2026) and not OFFICIAL.covers(2027)
+
+
+def test_fallback_year_skips_listed_holidays_and_counts_listed_make_up_days(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # 2027-10-01 is a Friday; a (made-up) schedule: holiday Oct 1-7, make-up Saturday Oct 9.
+    assert date(2027, 10, 1).weekday() == 4 and date(2027, 10, 9).weekday() == 5
+    calendar = load_calendar(write_override(tmp_path, """
+[years.2027]
+holidays = ["2027-10-01", "2027-10-04", "2027-10-05", "2027-10-06", "2027-10-07"]
+workdays = ["2027-10-09"]
+"""))
+    caplog.set_level(logging.WARNING, logger="services.common.workdays")
+    eve = at_shanghai(date(2027, 9, 30), 17)
+    assert due_day(calendar.end_of_working_day_after(eve, 1)) == date(2027, 10, 8)
+    assert due_day(calendar.end_of_working_day_after(eve, 2)) == date(2027, 10, 9)  # make-up
+    assert due_day(calendar.end_of_working_day_after(eve, 3)) == date(2027, 10, 11)
+    for n in range(10):
+        calendar.end_of_working_day_after(eve + timedelta(days=n), 5)
+    warnings = [r for r in caplog.records if "2027" in r.getMessage()]
+    assert len(warnings) == 1  # once per year, not once per day counted
+    assert "holidays.toml" in warnings[0].getMessage()
+
+
+def test_fallback_without_an_override_counts_weekdays() -> None:
     wednesday = at_shanghai(date(2031, 1, 1))
     assert wednesday.weekday() == 2
-    assert due_day(end_of_working_day_after(wednesday, 1)) == date(2031, 1, 2)
-    assert due_day(end_of_working_day_after(wednesday, 2)) == date(2031, 1, 3)
-    assert due_day(end_of_working_day_after(wednesday, 3)) == date(2031, 1, 6)  # weekend skipped
-    assert due_day(end_of_working_day_after(wednesday, 10)) == date(2031, 1, 15)
+    assert due_day(OFFICIAL.end_of_working_day_after(wednesday, 1)) == date(2031, 1, 2)
+    assert due_day(OFFICIAL.end_of_working_day_after(wednesday, 3)) == date(2031, 1, 6)
+    assert due_day(OFFICIAL.end_of_working_day_after(wednesday, 10)) == date(2031, 1, 15)
 
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "2031" in r.getMessage()]
-    assert len(warnings) == 1  # once per year, not once per day counted
+
+def test_the_override_never_changes_a_covered_year(tmp_path: Path) -> None:
+    calendar = load_calendar(write_override(tmp_path, '[years.2025]\nholidays = ["2025-06-10"]\n'))
+    monday = at_shanghai(date(2025, 6, 9))
+    assert due_day(calendar.end_of_working_day_after(monday, 1)) == date(2025, 6, 10)
+
+
+def test_the_shipped_override_lists_2027_national_day() -> None:
+    calendar = load_calendar(POLICY_DIR / "holidays.toml")
+    assert {date(2027, 10, 1), date(2027, 10, 2), date(2027, 10, 3)} <= calendar.holidays
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("[years.2027\nholidays = []\n", ["holidays.toml", "line 1"]),
+    ('[years.2027]\nholidays = ["2027-13-01"]\n', ["years.2027.holidays", "2027-13-01"]),
+    ('[years.2027]\nworkdays = ["2026-10-10"]\n', ["years.2027.workdays", "not in 2027"]),
+])
+def test_a_bad_override_file_is_a_clear_error(tmp_path: Path, text: str, words: list[str]) -> None:
+    with pytest.raises(CalendarFileError) as exc:
+        load_calendar(write_override(tmp_path, text))
+    for word in words:
+        assert word in str(exc.value)
+
+
+def test_a_missing_override_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(CalendarFileError, match=r"nowhere\.toml"):
+        load_calendar(tmp_path / "nowhere.toml")
