@@ -3,6 +3,8 @@ department giving the grant records it as a task already approved — once."""
 
 import logging
 
+from sqlalchemy import select
+
 from contracts import (
     Applicant,
     Department,
@@ -66,6 +68,11 @@ async def grant_automatically(tx: Transaction, msg: HouseholdStatusConfirmedMess
         task_id = automatic_task_id(event.application_id, department, grant.grant)
         if await tx.session.get(Task, task_id) is not None:
             continue
+        if await _applied_for(tx, event.application_id, grant.grant):
+            # The application asked for it too: its own task decides it (no double help).
+            log.info("免申即享: application %s already asks %s for %s; its own task decides it",
+                     event.application_id, department, grant.grant)
+            continue
         now = tx.clock.now()
         start = event.effective_from
         task = Task(
@@ -81,3 +88,8 @@ async def grant_automatically(tx: Transaction, msg: HouseholdStatusConfirmedMess
                      confirmed_task=event.task_id, confirmed_items=list(event.items),
                      students=[m.name for m in beneficiaries], effective_from=start.isoformat())
         tasks.publish_decided(tx, task, department, caused_by=msg)
+
+
+async def _applied_for(tx: Transaction, application_id: str, item: str) -> bool:
+    rows = await tx.session.scalars(select(Task).where(Task.application_id == application_id))
+    return any(item in t.items and not t.automatic for t in rows)

@@ -38,7 +38,7 @@ async def receive_task(tx: Transaction, msg: TaskAssignedMessage, *, department:
     """Consumes TaskAssigned for this department: the task joins its queue, with the holder
     of its post (A, or B while A is away) as its assignee. Publishes nothing."""
     t = msg.payload
-    if await tx.session.get(Task, t.task_id) is not None:
+    if await tx.session.get(Task, t.task_id) is not None:  # routing sent it again: known
         return
     post, assignee = await posts.assignee_for(tx.session, department, policy, list(t.items),
                                              tx.clock.now())
@@ -52,7 +52,7 @@ async def receive_task(tx: Transaction, msg: TaskAssignedMessage, *, department:
         post=post, assignee=assignee, automatic=False,
         trace_parent=inject(tx.causing_span) if tx.causing_span else None))
     tasks.record(tx, t.task_id, "received", None, post=post, assignee=assignee,
-           routing_note=t.routing_note)
+                 routing_note=t.routing_note)
 
 
 async def accept_task(tx: Transaction, department: Department, task_id: str, by: str) -> Task:
@@ -111,7 +111,8 @@ async def decide_task(tx: Transaction, department: Department, task_id: str,
     if decision.paperwork_pending and rules.emergency:
         task.paperwork_due_at = paperwork_due_at(rules.emergency, now, policy.calendar)
     tasks.record(tx, task.id, "decided", decision.decided_by, outcome=decision.outcome,
-           amount=decision.amount, reason=decision.reason, paperwork_due_at=task.paperwork_due_at)
+                 amount=decision.amount, reason=decision.reason,
+                 paperwork_due_at=task.paperwork_due_at)
     tasks.continue_task_trace(tx, task, "task decide")
     tasks.publish_decided(tx, task, department)
     if decision.outcome == Outcome.approved:

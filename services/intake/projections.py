@@ -75,6 +75,8 @@ async def record_decided(tx: Transaction, msg: TaskDecidedMessage) -> None:
         return
     for code in event.items:
         row = items.get(code)
+        if row is not None and event.automatic and row.task_id not in (None, event.task_id):
+            continue  # asked for it too: its own task decides it
         if row is None:
             if not event.automatic:
                 continue

@@ -15,6 +15,7 @@ from services.intake.domain import (
     combined_outcome,
     combined_status,
     fingerprint,
+    missing_after,
     receipt_no,
 )
 
@@ -160,3 +161,34 @@ def test_fingerprint_tells_different_requests_apart(seed: int) -> None:
     changed[key] = {"changed": body[key]}
     extra = {**body, "another": 1}
     assert len({fingerprint(body), fingerprint(changed), fingerprint(extra)}) == 3
+
+
+def test_an_application_with_every_item_refused_is_refused() -> None:
+    assert combined_status(["refused", "refused"], completed=False) == ApplicationStatus.refused
+    # Refused items are closed: the rest decides completion.
+    assert combined_status(["refused", "decided"], completed=True) == ApplicationStatus.completed
+    assert combined_status(["refused", "pending"], completed=False) == ApplicationStatus.received
+
+
+def test_waiting_for_materials_shows_until_they_are_in() -> None:
+    status = combined_status(["pending", "pending"], completed=False, awaiting_materials=True)
+    assert status == ApplicationStatus.awaiting_materials
+
+
+def test_referred_and_joint_meeting_items() -> None:
+    assert combined_status(["referred"], completed=True) == ApplicationStatus.completed
+    assert combined_status(["joint_meeting", "decided"], completed=False) == \
+        ApplicationStatus.in_progress
+    assert combined_status(["referred", "joint_meeting"], completed=True) == \
+        ApplicationStatus.in_progress
+
+
+def test_referred_or_refused_items_are_not_approved_here() -> None:
+    assert combined_outcome(["approved", "referred"]) == "partially_approved"
+    assert combined_outcome(["refused", "referred"]) == "rejected"
+
+
+def test_missing_materials_shrink_as_they_are_brought() -> None:
+    missing = {"income_proof": ["dibao"], "medical_records": ["medical_aid"]}
+    assert missing_after(missing, ["income_proof"]) == {"medical_records": ["medical_aid"]}
+    assert missing_after(missing, ["income_proof", "medical_records", "x"]) == {}
