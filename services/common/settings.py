@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     # How long a consumer may have messages waiting without fetching any before its pull
     # subscription is restarted (pull subscriptions can stall after a server restart).
     stall_seconds: float = 30.0
+    # Seconds between the supervision process's scans of every due time (in routing).
+    supervision_interval: float = 60.0
 
     @property
     def nats_servers(self) -> list[str]:

@@ -79,7 +79,7 @@ class ApplicationItem(Base):
     # Where to go instead (refused at the door), or the organisation (referred).
     go_to: Mapped[str | None] = mapped_column(Text)
     # The routing revision that last assigned it: a late, older revision changes nothing.
-    routing_revision: Mapped[int] = mapped_column(Integer, default=0)
+    routing_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (Index("ix_items_item", "item"),)
 

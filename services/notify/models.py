@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Numeric, String, Text
+from sqlalchemy import JSON, Boolean, Numeric, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UtcDateTime
@@ -44,7 +44,7 @@ class DecisionRow(Base):
     amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     reason: Mapped[str] = mapped_column(Text, default="")
     notified: Mapped[bool] = mapped_column(Boolean, default=False)
-    automatic: Mapped[bool] = mapped_column(Boolean, default=False)  # 免申即享
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # 免申即享
 
 
 class NoticeRow(Base):

@@ -1,5 +1,7 @@
-"""Composition root of routing."""
+"""Composition root of routing: the ledger, the joint meeting and supervision."""
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -9,8 +11,11 @@ from services.common.http import service_app
 from services.common.policy import load_policy
 from services.common.runtime import Runtime
 from services.common.settings import Settings
-from services.routing import http, nats
+from services.routing import errors, http, nats
+from services.routing.jointmeeting import http as joint_meeting_http
 from services.routing.models import MESSAGING, Base
+from services.routing.supervision import http as supervision_http
+from services.routing.supervision.watcher import DEFAULT_INTERVAL, Watcher
 
 NAME = "routing"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -23,8 +28,29 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     return runtime
 
 
-def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+def create_app(settings: Settings, clock: Clock | None = None, *,
+               supervision_interval: float | None = None) -> FastAPI:
+    """``supervision_interval``: seconds between supervision scans (else the setting
+    ``supervision_interval`` when there is one, else a minute)."""
     runtime = build_runtime(settings, clock)
-    app = service_app("OneDoor routing · 分办", runtime)
+    policy = load_policy(settings.region)
+    interval = (supervision_interval or getattr(settings, "supervision_interval", None)
+                or DEFAULT_INTERVAL)
+    watcher = Watcher(runtime, policy, interval)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.lifespan(app):
+            watcher.start()
+            try:
+                yield
+            finally:
+                await watcher.stop()
+
+    app = service_app("OneDoor routing · 分办", runtime, lifespan)
+    app.state.watcher = watcher
+    errors.install(app)
     app.include_router(http.build_router(runtime))
+    app.include_router(joint_meeting_http.build_router(runtime, policy))
+    app.include_router(supervision_http.build_router(runtime, policy))
     return app

@@ -1,4 +1,8 @@
-"""Routing's handlers: each runs inside one transaction (ledger plus outbox)."""
+"""Routing's handlers: each runs inside one transaction (ledger plus outbox).
+
+This module: an application's first routing, and what departments report of their tasks
+(acceptance, decision, paperwork). Returns are in ``returns``, the joint meeting's
+decisions in ``jointmeeting``, supervision in ``supervision``."""
 
 import logging
 from typing import Any
@@ -6,93 +10,101 @@ from typing import Any
 from sqlalchemy import select
 
 from contracts import (
-    ApplicationRouted,
-    ApplicationRoutedMessage,
     ApplicationSubmittedMessage,
-    PlannedTask,
     TaskAcceptedMessage,
-    TaskAssigned,
-    TaskAssignedMessage,
     TaskDecidedMessage,
-    subjects,
+    TaskPaperworkCompletedMessage,
 )
 from services.common.policy import Policy
 from services.common.uow import Transaction
-from services.routing import domain
-from services.routing.models import Handoff
+from services.routing import dispatch, domain
+from services.routing.models import TASK, Handoff, RoutedApplication
 
 log = logging.getLogger(__name__)
 
 
 async def route_application(tx: Transaction, msg: ApplicationSubmittedMessage, *,
                             policy: Policy) -> None:
-    """Consumes ApplicationSubmitted; publishes one TaskAssigned per department and ApplicationRouted."""
+    """Consumes ApplicationSubmitted; publishes one TaskAssigned per department and then
+    ApplicationRouted (when there is a task), ItemsReferred per organisation, and
+    JointMeetingQueued for items with no clear owner."""
     app = msg.payload
-    plans = domain.split(app.application_id, app.items, app.received_at, policy)
+    if await tx.session.get(RoutedApplication, app.application_id) is not None:
+        # Submitted again under another message id: its items are handed on already.
+        log.warning("%s %s: application %s is routed already; ignored", msg.type,
+                    msg.message_id, app.application_id)
+        return
     now = tx.clock.now()
-    trace_id = _trace_id(msg)
-    for plan in plans:
-        tx.session.add(Handoff(
-            application_id=app.application_id, receipt_no=app.receipt_no, task_id=plan.task_id,
-            from_party=f"window:{app.received_by}", to_department=plan.department,
-            items=list(plan.items), handed_at=now, due_at=plan.due_at,
-            items_due_at={str(i): due.isoformat() for i, due in plan.items_due_at.items()},
-            trace_id=trace_id))
-        tx.publish(
-            TaskAssignedMessage,
-            TaskAssigned(
-                task_id=plan.task_id, application_id=app.application_id,
-                receipt_no=app.receipt_no, department=plan.department, items=list(plan.items),
-                applicant=app.applicant, household=app.household, materials=app.materials,
-                description=app.description, received_at=app.received_at, assigned_at=now,
-                due_at=plan.due_at, items_due_at=plan.items_due_at,
-            ),
-            subject=subjects.for_department(subjects.TASK_ASSIGNED, plan.department),
-            message_id=f"{plan.task_id}:assigned",
-            caused_by=msg,
-        )
-    tx.publish(
-        ApplicationRoutedMessage,
-        ApplicationRouted(
-            application_id=app.application_id,
-            tasks=[PlannedTask(task_id=p.task_id, department=p.department, items=list(p.items),
-                               due_at=p.due_at, items_due_at=p.items_due_at) for p in plans],
-            routed_at=now,
-        ),
-        subject=subjects.APPLICATION_ROUTED,
-        message_id=f"{app.application_id}:routed",
-        caused_by=msg,
-    )
+    start = app.accepted_at or app.received_at
+    plan = domain.route(app.application_id, list(app.items), start, now, policy)
+    if plan.outside:  # intake refuses these at the door; one slipped through
+        log.warning("application %s: items %s are outside region %s's policy; not routed",
+                    app.application_id, list(plan.outside), policy.region)
+    routed = RoutedApplication(
+        application_id=app.application_id, receipt_no=app.receipt_no,
+        received_by=app.received_by[:100], received_at=app.received_at,
+        accepted_at=app.accepted_at, applicant=app.applicant.model_dump(mode="json"),
+        household=app.household.model_dump(mode="json"), materials=list(app.materials),
+        description=app.description)
+    tx.session.add(routed)
+    window = f"window:{app.received_by}"
+    for task in plan.tasks:
+        dispatch.hand_to_department(tx, routed, task, from_party=window, revision=0,
+                                    trace_id=_trace_id(msg), caused_by=msg)
+    if plan.tasks:
+        dispatch.announce(tx, app.application_id, plan.tasks, revision=0, reason="",
+                          message_id=f"{app.application_id}:routed", caused_by=msg)
+    for organisation, items in plan.referrals.items():
+        dispatch.refer(tx, routed, items, organisation, by=app.received_by, from_party=window,
+                       key=f"submitted:{organisation}",
+                       message_id=f"{app.application_id}:referred:{items[0]}",
+                       transfer_due_at=min(policy.transfer_due_at(i, start) for i in items),
+                       caused_by=msg)
+    if plan.joint_meeting:
+        dispatch.queue_joint_meeting(tx, routed, plan.joint_meeting, cause="submitted",
+                                     reason=domain.UNCLEAR_OWNER, from_party=window,
+                                     policy=policy, caused_by=msg)
 
 
 async def record_accepted(tx: Transaction, msg: TaskAcceptedMessage) -> None:
-    """Consumes TaskAccepted: who took the hand-off on, and when."""
+    """Consumes TaskAccepted: who took the hand-off on, and when. Publishes nothing."""
     event = msg.payload
-    handoff = await _handoff(tx, event.task_id, msg)
+    handoff = await task_handoff(tx, event.task_id, msg)
     if handoff is not None:
-        handoff.accepted_by, handoff.accepted_at = event.accepted_by, event.accepted_at
+        handoff.accepted_by, handoff.accepted_at = event.accepted_by[:50], event.accepted_at
 
 
 async def record_decided(tx: Transaction, msg: TaskDecidedMessage) -> None:
-    """Consumes TaskDecided: the result of the hand-off (with the reason of a refusal)."""
+    """Consumes TaskDecided: the result of the hand-off (with the reason of a refusal, and
+    when emergency aid's paperwork is due). Publishes nothing."""
     event = msg.payload
-    handoff = await _handoff(tx, event.task_id, msg)
+    handoff = await task_handoff(tx, event.task_id, msg)
     if handoff is None:
         return
     if set(event.items) != set(handoff.items):
         log.warning("decision on task %s names items %s, the hand-off %s: recorded for the task",
                     event.task_id, list(event.items), handoff.items)
     handoff.result, handoff.result_reason = str(event.outcome), event.reason or None
-    handoff.decided_by, handoff.decided_at = event.decided_by, event.decided_at
+    handoff.decided_by, handoff.decided_at = event.decided_by[:50], event.decided_at
+    handoff.paperwork_due_at = event.paperwork_due_at
 
 
-async def _handoff(tx: Transaction, task_id: str, msg: Any) -> Handoff | None:
+async def record_paperwork(tx: Transaction, msg: TaskPaperworkCompletedMessage) -> None:
+    """Consumes TaskPaperworkCompleted: emergency aid's paperwork is in (supervision of it
+    ends). Publishes nothing."""
+    handoff = await task_handoff(tx, msg.payload.task_id, msg)
+    if handoff is not None:
+        handoff.paperwork_completed_at = msg.payload.completed_at
+
+
+async def task_handoff(tx: Transaction, task_id: str, msg: Any) -> Handoff | None:
     """The hand-off of a task, or None (logged) if routing never made it: nothing to record.
 
     It cannot normally happen (the hand-off commits before TaskAssigned is published), but a
     task from elsewhere (another region's routing, a hand-made message) must not crash."""
     handoff = await tx.session.scalar(
-        select(Handoff).where(Handoff.task_id == task_id).with_for_update())
+        select(Handoff).where(Handoff.task_id == task_id, Handoff.kind == TASK)
+        .with_for_update())
     if handoff is None:
         log.warning("%s %s: no hand-off of task %s here; ignored", msg.type, msg.message_id,
                     task_id)

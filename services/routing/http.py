@@ -1,7 +1,7 @@
 """Routing's HTTP entry points: the transfer ledger (分办、转办台账), per application and by
 period (JSON, or CSV for the township's monthly report)."""
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from contracts import Department
 from services.common.http import ApiError
 from services.common.runtime import Runtime
+from services.common.timefmt import LocalTime
 from services.routing import ledger
 from services.routing.ledger import LedgerExport, LedgerLine
 from services.routing.models import Handoff
@@ -20,16 +21,37 @@ Id = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 class HandoffRead(BaseModel):
+    """A hand-off as routing recorded it (Beijing time): a task, a referral or a joint-meeting
+    case (``kind``), with its due times, acceptance, return and result."""
+
     model_config = ConfigDict(from_attributes=True)
 
     application_id: str
     receipt_no: str
     task_id: str
+    kind: str
     from_party: str
     to_department: str
+    to_party: str | None
     items: list[str]
-    handed_at: datetime
-    due_at: datetime
+    handed_at: LocalTime
+    transfer_due_at: LocalTime | None
+    accept_due_at: LocalTime | None
+    due_at: LocalTime
+    revision: int | None
+    routing_note: str | None
+    case_id: str | None
+    accepted_by: str | None
+    accepted_at: LocalTime | None
+    result: str | None
+    decided_at: LocalTime | None
+    returned_by: str | None
+    returned_at: LocalTime | None
+    returned_reason: str | None
+    suggested_department: str | None
+    rerouted_to: str | None
+    paperwork_due_at: LocalTime | None
+    paperwork_completed_at: LocalTime | None
 
 
 _CSV = {
@@ -56,8 +78,9 @@ def build_router(runtime: Runtime) -> APIRouter:
 
     @router.get("/applications/{application_id}/ledger", response_model=list[LedgerLine])
     async def application_ledger(application_id: Id) -> list[LedgerLine]:
-        """The application's ledger: one line per item — from, to, when, due, acceptance,
-        result (with a refusal's reason), late or not. Times in UTC."""
+        """The application's ledger: one line per item — from, to, when, due (transfer,
+        acceptance, decision), acceptance, return and where it went next, result (with a
+        refusal's reason), late or not. Times in Beijing time."""
         async with runtime.db.reading() as session:
             rows = (await session.scalars(
                 select(Handoff).where(Handoff.application_id == application_id)

@@ -1,9 +1,10 @@
 """The transfer ledger (分办、转办台账) as data: one line per item of every hand-off.
 
-A hand-off is one task to one department (a row of ``handoffs``); its items share the
-hand-off's time, acceptance and result, and each keeps its own due time. ``lines`` turns
-hand-offs into ledger lines, ``to_csv`` writes them for Excel (UTF-8 with a BOM, Chinese
-headers, times in Beijing time); the JSON shape is ``LedgerLine``, times in UTC.
+A line of ``handoffs`` is a task to one department, a referral to an organisation, or items
+put before the joint meeting (``kind``); its items share the hand-off's time, acceptance,
+return and result, and each keeps its own due time. ``lines`` turns hand-offs into ledger
+lines, ``to_csv`` writes them for Excel (UTF-8 with a BOM, Chinese headers); times are shown
+in Beijing time, in JSON as in the CSV.
 """
 
 import csv
@@ -16,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, select
 
 from contracts import DEPARTMENT_NAMES, ITEM_NAMES, Department
+from services.common.timefmt import LocalTime
 from services.common.workdays import SHANGHAI
-from services.routing.models import Handoff
+from services.routing.models import REFERRAL, TASK, Handoff
 
 MAX_LINES = 100_000  # per export; a longer period is cut there (``truncated``)
 MAX_DAYS = 366  # the longest period one export covers
@@ -25,27 +27,39 @@ EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 
 
 class LedgerLine(BaseModel):
-    """One item of one hand-off. Times in UTC; ``late``: decided after it was due, or not
-    decided and now past due."""
+    """One item of one hand-off. ``late``: closed (decided, returned, referred, assigned by
+    the joint meeting) after it was due, or still open and now past due."""
 
     model_config = ConfigDict(populate_by_name=True)
 
     application_id: str
     receipt_no: str
-    task_id: str
+    task_id: str = Field(description="the task; for a referral or joint-meeting line, its key")
+    kind: str = Field(description="task, referral or joint_meeting")
     item: str
     item_name: str
-    from_: str = Field(alias="from", description="who handed it over, e.g. window:<staff>")
-    to: str = Field(description="the department's code")
+    from_: str = Field(alias="from", description="who handed it over, e.g. window:<staff>, "
+                                                 "routing:reroute, joint_meeting:<convener>")
+    to: str = Field(description="the department's code, the organisation of a referral, or "
+                                "joint_meeting")
     to_name: str
-    handed_at: datetime
-    due_at: datetime
+    handed_at: LocalTime
+    transfer_due_at: LocalTime | None = Field(description="by when the window had to hand it on")
+    accept_due_at: LocalTime | None
+    due_at: LocalTime
     accepted_by: str | None
-    accepted_at: datetime | None
-    result: str | None = Field(description="approved, rejected, or null while undecided")
+    accepted_at: LocalTime | None
+    result: str | None = Field(description="approved, rejected; referred, assigned (joint "
+                                           "meeting); null while open")
     result_reason: str | None
     decided_by: str | None
-    decided_at: datetime | None
+    decided_at: LocalTime | None
+    returned_by: str | None
+    returned_at: LocalTime | None
+    returned_reason: str | None
+    rerouted_to: str | None = Field(description="where a returned task's items went next")
+    routing_note: str | None = Field(description="why it came here (re-route, joint meeting)")
+    case_id: str | None = Field(description="the joint-meeting case it belongs to")
     late: bool
     trace_id: str | None
 
@@ -60,7 +74,7 @@ class LedgerExport(BaseModel):
     to: date
     department: Department | None
     timezone: str = "Asia/Shanghai"
-    generated_at: datetime
+    generated_at: LocalTime
     count: int
     limit: int
     truncated: bool
@@ -99,40 +113,65 @@ def lines(handoffs: Iterable[Handoff], now: datetime) -> list[LedgerLine]:
     out = []
     for h in handoffs:
         dues = h.items_due_at or {}
+        closed = h.decided_at or h.returned_at
+        kind = h.kind or TASK
+        to = (h.to_party or h.to_department) if kind == REFERRAL else h.to_department
+        to_name = (DEPARTMENT_NAMES.get(h.to_department, h.to_department)  # type: ignore[call-overload]
+                   if kind == TASK else h.to_party or h.to_department)
         for item in h.items:
             due = datetime.fromisoformat(dues[item]).astimezone(UTC) if item in dues else h.due_at
-            late = h.decided_at > due if h.decided_at else now > due
             out.append(LedgerLine(
                 application_id=h.application_id, receipt_no=h.receipt_no, task_id=h.task_id,
-                item=item, item_name=ITEM_NAMES.get(item, item),  # type: ignore[call-overload]
-                from_=h.from_party, to=h.to_department,
-                to_name=DEPARTMENT_NAMES.get(h.to_department, h.to_department),  # type: ignore[call-overload]
-                handed_at=h.handed_at, due_at=due, accepted_by=h.accepted_by,
-                accepted_at=h.accepted_at, result=h.result, result_reason=h.result_reason,
-                decided_by=h.decided_by, decided_at=h.decided_at, late=late,
-                trace_id=h.trace_id))
+                kind=kind, item=item, item_name=ITEM_NAMES.get(item, item),  # type: ignore[call-overload]
+                from_=h.from_party, to=to, to_name=to_name, handed_at=h.handed_at,
+                transfer_due_at=h.transfer_due_at, accept_due_at=h.accept_due_at, due_at=due,
+                accepted_by=h.accepted_by, accepted_at=h.accepted_at, result=h.result,
+                result_reason=h.result_reason, decided_by=h.decided_by, decided_at=h.decided_at,
+                returned_by=h.returned_by, returned_at=h.returned_at,
+                returned_reason=h.returned_reason, rerouted_to=h.rerouted_to,
+                routing_note=h.routing_note, case_id=h.case_id,
+                late=closed > due if closed else now > due, trace_id=h.trace_id))
     return out
 
 
 # The CSV's columns: Chinese header, and the line's value as a report shows it.
-_RESULTS = {"approved": "批准", "rejected": "不予批准", None: "未办结"}
+_KINDS = {"task": "分办", "referral": "转介", "joint_meeting": "提交联席会议"}
+_RESULTS = {"approved": "批准", "rejected": "不予批准", "referred": "已转介",
+            "assigned": "联席会议已指派", None: "未办结"}
+
+
+def _result(line: LedgerLine) -> str | None:
+    if line.result is None and line.returned_at is not None:
+        return "已退回"
+    return _RESULTS.get(line.result, line.result)
+
+
 COLUMNS: list[tuple[str, Any]] = [
     ("申请编号", lambda ln: ln.application_id),
     ("受理编号", lambda ln: ln.receipt_no),
     ("任务编号", lambda ln: ln.task_id),
+    ("类型", lambda ln: _KINDS.get(ln.kind, ln.kind)),
     ("事项代码", lambda ln: ln.item),
     ("救助事项", lambda ln: ln.item_name),
     ("转出方", lambda ln: ln.from_),
     ("承办部门代码", lambda ln: ln.to),
     ("承办部门", lambda ln: ln.to_name),
     ("分办时间（北京时间）", lambda ln: _local(ln.handed_at)),
+    ("转办时限（北京时间）", lambda ln: _local(ln.transfer_due_at)),
+    ("受理时限（北京时间）", lambda ln: _local(ln.accept_due_at)),
     ("办结时限（北京时间）", lambda ln: _local(ln.due_at)),
     ("受理人", lambda ln: ln.accepted_by),
     ("受理时间（北京时间）", lambda ln: _local(ln.accepted_at)),
-    ("办理结果", lambda ln: _RESULTS.get(ln.result, ln.result)),
+    ("办理结果", _result),
     ("不予批准理由", lambda ln: ln.result_reason),
     ("审批人", lambda ln: ln.decided_by),
     ("办结时间（北京时间）", lambda ln: _local(ln.decided_at)),
+    ("退回人", lambda ln: ln.returned_by),
+    ("退回时间（北京时间）", lambda ln: _local(ln.returned_at)),
+    ("退回理由", lambda ln: ln.returned_reason),
+    ("改派至", lambda ln: ln.rerouted_to),
+    ("分办说明", lambda ln: ln.routing_note),
+    ("联席会议事项编号", lambda ln: ln.case_id),
     ("是否超期", lambda ln: "是" if ln.late else "否"),
     ("追踪编号", lambda ln: ln.trace_id),
 ]

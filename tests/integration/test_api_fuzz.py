@@ -134,11 +134,20 @@ async def _intake_half_written(settings: Settings, fuzzer: Fuzzer) -> list[str]:
     if app_ids != answered:
         problems.append(f"applications stored {sorted(app_ids)} != answered 201 {sorted(answered)}")
     items_of: dict[str, list[str]] = {}
+    refused_of: dict[str, set[str]] = {}
     for row in sorted(items, key=lambda r: (r["application_id"], r["position"])):
         items_of.setdefault(row["application_id"], []).append(row["item"])
+        if row["status"] == "refused":
+            refused_of.setdefault(row["application_id"], set()).add(row["item"])
     received = {h["application_id"] for h in history if h["event"] == "received"}
     events: dict[str, list[ApplicationSubmittedMessage]] = {}
+    others: dict[tuple[str, str], int] = {}  # (application, suffix) → how many
     for row in outbox:
+        if row["subject"] in (subjects.APPLICATION_REFUSED,
+                              subjects.APPLICATION_MATERIALS_REQUESTED):
+            app_id, _, suffix = row["message_id"].partition(":")
+            others[app_id, suffix] = others.get((app_id, suffix), 0) + 1
+            continue
         if row["subject"] != subjects.APPLICATION_SUBMITTED:
             problems.append(f"unexpected outbox event {row['message_id']} on {row['subject']}")
             continue
@@ -146,7 +155,8 @@ async def _intake_half_written(settings: Settings, fuzzer: Fuzzer) -> list[str]:
         if row["message_id"] != f"{message.application_id}:submitted":
             problems.append(f"outbox message id {row['message_id']} for {message.application_id}")
         events.setdefault(message.application_id, []).append(message)
-    for orphan in (set(items_of) | set(events) | received) - app_ids:
+    for orphan in (set(items_of) | set(events) | received
+                   | {a for a, _ in others}) - app_ids:
         problems.append(f"items, history or event of a missing application {orphan}")
     for app in apps:
         app_id = app["id"]
@@ -154,16 +164,26 @@ async def _intake_half_written(settings: Settings, fuzzer: Fuzzer) -> list[str]:
             problems.append(f"application {app_id} has no items")
         if app_id not in received:
             problems.append(f"application {app_id} has no 'received' history")
+        refused = refused_of.get(app_id, set())
+        kept = [i for i in items_of.get(app_id, []) if i not in refused]
+        if others.get((app_id, "refused"), 0) != (1 if refused else 0):
+            problems.append(f"application {app_id}: {sorted(refused)} refused, "
+                            f"{others.get((app_id, 'refused'), 0)} ApplicationRefused events")
+        waiting = app["status"] == "awaiting_materials"
+        if others.get((app_id, "materials_requested"), 0) != (1 if waiting else 0):
+            problems.append(f"application {app_id} is {app['status']} with "
+                            f"{others.get((app_id, 'materials_requested'), 0)} notices")
         sent = events.get(app_id, [])
-        if len(sent) != 1:
-            problems.append(f"application {app_id} has {len(sent)} ApplicationSubmitted events")
+        if len(sent) != (1 if kept and not waiting else 0):
+            problems.append(f"application {app_id} ({app['status']}) has {len(sent)} "
+                            "ApplicationSubmitted events")
+            continue
+        if not sent:
             continue
         payload = sent[0].payload
-        if ([str(i) for i in payload.items] != items_of.get(app_id)
-                or payload.receipt_no != app["receipt_no"]):
+        if [str(i) for i in payload.items] != kept or payload.receipt_no != app["receipt_no"]:
             problems.append(f"application {app_id}: the event says {payload.items} "
-                            f"{payload.receipt_no}, the database {items_of.get(app_id)} "
-                            f"{app['receipt_no']}")
+                            f"{payload.receipt_no}, the database {kept} {app['receipt_no']}")
     return problems
 
 

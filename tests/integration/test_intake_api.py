@@ -120,7 +120,7 @@ async def test_read_list_and_departments(
 
         departments = (await client.get("/api/v1/departments")).json()
         assert {d["code"] for d in departments} == {
-            "civil_affairs", "education", "hrss", "housing", "medical", "federations"}
+            "civil_affairs", "education", "hrss", "housing", "medical", "federations", "window"}
         civil = next(d for d in departments if d["code"] == "civil_affairs")
         assert {"dibao", "tekun", "emergency_aid"} <= {i["code"] for i in civil["items"]}
 

@@ -107,7 +107,10 @@ async def test_the_ledger_lists_every_item_with_its_result_and_exports_it(
             assert line["item_name"] == ITEM_NAMES[Item(line["item"])]
             assert line["to_name"] == DEPARTMENT_NAMES[Department(line["to"])]
             assert line["from"].startswith("window:")
-            assert line["handed_at"].endswith("Z") and line["due_at"].endswith("Z")  # UTC
+            # Beijing time, as every read model shows times.
+            assert line["handed_at"].endswith("+08:00") and line["due_at"].endswith("+08:00")
+            assert line["kind"] == "task" and line["transfer_due_at"] and line["accept_due_at"]
+            assert line["returned_at"] is line["rerouted_to"] is line["case_id"] is None
             assert line["trace_id"] is None  # none given by the envelope: none made up
             assert line["late"] is False
         for line in (dibao, temporary):  # no civil affairs department here: still open

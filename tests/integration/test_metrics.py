@@ -177,7 +177,7 @@ async def test_ready_is_false_while_a_consumer_is_not_subscribed(
 
 
 def _assigned(rng: random.Random, due_at: datetime) -> TaskAssignedMessage:
-    body = sample_application(rng, ["dibao"])
+    body = sample_application(rng, ["temporary_aid"])  # accept → decide (no 初审 step)
     app_id = uuid.UUID(int=rng.getrandbits(128)).hex
     task_id = uuid.uuid5(uuid.NAMESPACE_URL, f"metrics:{app_id}").hex
     now = datetime.now(UTC)
@@ -186,7 +186,7 @@ def _assigned(rng: random.Random, due_at: datetime) -> TaskAssignedMessage:
         application_id=app_id, correlation_id=app_id,
         payload=TaskAssigned(
             task_id=task_id, application_id=app_id, receipt_no="YD20260101-METR01",
-            department=Department.civil_affairs, items=[Item.dibao],
+            department=Department.civil_affairs, items=[Item.temporary_aid],
             applicant=Applicant.model_validate(body["applicant"]),
             household=Household.model_validate(body["household"]),
             materials=body["materials"], description=body["description"],

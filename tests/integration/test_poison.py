@@ -2,6 +2,7 @@
 
 import json
 import random
+import re
 from pathlib import Path
 
 import nats
@@ -24,6 +25,8 @@ def policy_without_housing(tmp_path: Path) -> str:
     """A region whose policy forgot the housing department: housing aid cannot be routed."""
     text = DEFAULT_POLICY.read_text(encoding="utf-8").replace(
         '[departments.housing]\nitems = ["housing_aid"]\n', "")
+    # ...and its item: intake (with the right policy) accepted housing aid, routing cannot place it.
+    text = re.sub(r"\[items\.housing_aid\]\n(?:[^\[\n].*\n|\n)*", "", text)
     path = tmp_path / "no-housing.toml"
     path.write_text(text, encoding="utf-8")
     return str(path)

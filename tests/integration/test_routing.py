@@ -1,13 +1,19 @@
-"""Routing on a real nats-server: the split, duplicates, and malformed messages."""
+"""Routing on a real nats-server: the split, duplicates, and malformed messages; and the
+helpers the joint-meeting and supervision tests share (messages, and what routing publishes)."""
 
 import json
 import random
+import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import nats
+import nats.errors
+from pydantic import BaseModel
 from sqlalchemy import select
 
-from contracts import ApplicationSubmitted, ApplicationSubmittedMessage, subjects
+from contracts import ApplicationSubmitted, ApplicationSubmittedMessage, Envelope, subjects
 from services.common.settings import Settings
 from services.intake.app import create_app as create_intake
 from services.routing.app import create_app as create_routing
@@ -57,16 +63,70 @@ async def test_an_application_is_split_into_one_task_per_department(
     await nc.close()
 
 
-def _submitted(rng: random.Random, items: list[str]) -> ApplicationSubmittedMessage:
+def _submitted(rng: random.Random, items: list[str], at: datetime | None = None,
+               **fields: Any) -> ApplicationSubmittedMessage:
+    """An ApplicationSubmitted, received (and accepted) ``at`` (now by default)."""
     body = application(rng, items)
     app_id = f"{rng.randrange(16**32):032x}"
-    now = datetime.now(UTC)
+    now = at or datetime.now(UTC)
     return ApplicationSubmittedMessage(
         message_id=f"{app_id}:submitted", type=ApplicationSubmittedMessage.EVENT, occurred_at=now,
         application_id=app_id, correlation_id=app_id,
         payload=ApplicationSubmitted(application_id=app_id, receipt_no="YD20260101-TEST01",
-                                     received_at=now, **body),
+                                     received_at=now, **body, **fields),
     )
+
+
+def envelope(message_type: type[Envelope[Any]], payload: BaseModel,
+             message_id: str | None = None) -> Envelope[Any]:
+    """A message as another service would publish it."""
+    app_id = payload.application_id  # type: ignore[attr-defined]
+    return message_type(message_id=message_id or uuid.uuid4().hex, type=message_type.EVENT,
+                        occurred_at=datetime.now(UTC), application_id=app_id,
+                        correlation_id=app_id, payload=payload)
+
+
+async def publish(js: Any, subject: str, message: Envelope[Any]) -> None:
+    await js.publish(subject, message.model_dump_json().encode(),
+                     headers={"Nats-Msg-Id": message.message_id})
+
+
+class Listener:
+    """What is published on ``subject`` (a wildcard is fine), read from the stream:
+    ``seen`` holds (subject, message id, message as JSON) in stream order."""
+
+    def __init__(self, js: Any, subject: str) -> None:
+        self.js, self.subject = js, subject
+        self.seen: list[tuple[str, str, dict[str, Any]]] = []
+        self.sub: Any = None
+
+    async def start(self) -> "Listener":
+        self.sub = await self.js.pull_subscribe(self.subject, f"listener-{uuid.uuid4().hex[:8]}")
+        return self
+
+    async def poll(self, timeout: float = 0.3) -> list[tuple[str, str, dict[str, Any]]]:
+        while True:
+            try:
+                batch = await self.sub.fetch(200, timeout=timeout)
+            except (nats.errors.TimeoutError, TimeoutError):
+                return self.seen
+            for m in batch:
+                await m.ack()
+                self.seen.append((m.subject, (m.headers or {}).get("Nats-Msg-Id", ""),
+                                  json.loads(m.data)))
+
+    def of(self, application_id: str, subject_part: str = "") -> list[dict[str, Any]]:
+        """The payloads about one application, on subjects containing ``subject_part``."""
+        return [m["payload"] for s, _, m in self.seen
+                if m["application_id"] == application_id and subject_part in s]
+
+    async def until(self, check: Callable[["Listener"], Any], timeout: float = 15) -> Any:
+        """Poll until ``check(self)`` is truthy (returned) or fails with its last assertion."""
+        async def ready() -> Any:
+            await self.poll()
+            return check(self)
+
+        return await eventually_async(ready, timeout=timeout)
 
 
 async def test_a_redelivered_message_has_its_effect_once(

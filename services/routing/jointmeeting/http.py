@@ -1,0 +1,102 @@
+"""The joint meeting's HTTP entry points: its cases, and its decisions on them."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from contracts import ITEM_NAMES, Department
+from services.common.policy import Policy
+from services.common.runtime import Runtime
+from services.common.timefmt import LocalTime
+from services.routing.jointmeeting import handlers
+from services.routing.jointmeeting.domain import OPEN
+from services.routing.models import JointMeetingCase
+
+CaseId = Annotated[str, Path(min_length=1, max_length=64)]
+By = Annotated[str, Field(min_length=1, max_length=50, description="who decides: the "
+                          "convener of the joint meeting, or a supervisor")]
+
+
+class CaseRead(BaseModel):
+    """A joint-meeting case. Times in Beijing time."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    case_id: str
+    application_id: str
+    receipt_no: str
+    items: list[str]
+    item_names: list[str]
+    reason: str
+    queued_at: LocalTime
+    assign_due_at: LocalTime
+    status: Literal["open", "resolved"]
+    resolution: Literal["assigned", "referred"] | None
+    resolved_to: str | None = Field(description="the department, or the organisation")
+    resolved_by: str | None
+    resolved_at: LocalTime | None
+    note: str | None
+    task_id: str | None = Field(description="the task an assignment made")
+
+    @classmethod
+    def of(cls, case: JointMeetingCase) -> "CaseRead":
+        names = [ITEM_NAMES.get(i, i) for i in case.items]  # type: ignore[call-overload]
+        return cls.model_validate({**{c: getattr(case, c) for c in _COLUMNS},
+                                   "item_names": names})
+
+
+_COLUMNS = [f for f in CaseRead.model_fields if f != "item_names"]
+
+
+class AssignRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    department: Department
+    by: By
+    note: str = Field(default="", max_length=400)
+
+
+class ReferRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    organisation: str = Field(min_length=1, max_length=200)
+    by: By
+    note: str = Field(default="", max_length=1000)
+
+
+def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/joint-meeting", tags=["joint meeting"])
+
+    @router.get("", response_model=list[CaseRead])
+    async def cases(status: Literal["open", "resolved"] = OPEN,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[CaseRead]:
+        """The joint meeting's cases, open (the default) or resolved, oldest first."""
+        async with runtime.db.reading() as session:
+            rows = await session.scalars(
+                select(JointMeetingCase).where(JointMeetingCase.status == status)
+                .order_by(JointMeetingCase.queued_at, JointMeetingCase.case_id).limit(limit))
+            return [CaseRead.of(r) for r in rows]
+
+    @router.post("/{case_id}/assign", response_model=CaseRead)
+    async def assign(case_id: CaseId, body: AssignRequest) -> CaseRead:
+        """Assign the case's items to a department of the region: a new task (TaskAssigned)
+        and the application's new routing (ApplicationRouted). 403 unless ``by`` is the
+        convener or a supervisor; 409 if the case was resolved otherwise; the same request
+        again answers as the first did."""
+        async with runtime.uow.begin() as tx:
+            case = await handlers.assign(tx, case_id, body.department, body.by, body.note,
+                                         policy=policy)
+            return CaseRead.of(case)
+
+    @router.post("/{case_id}/refer", response_model=CaseRead)
+    async def refer(case_id: CaseId, body: ReferRequest) -> CaseRead:
+        """Refer the case's items to a charity or social organisation (转介, ItemsReferred).
+        403, 409 and repeats as for assign."""
+        async with runtime.uow.begin() as tx:
+            case = await handlers.refer(tx, case_id, body.organisation, body.by, body.note,
+                                        policy=policy)
+            return CaseRead.of(case)
+
+    return router
