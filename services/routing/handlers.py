@@ -25,9 +25,8 @@ log = logging.getLogger(__name__)
 
 async def route_application(tx: Transaction, msg: ApplicationSubmittedMessage, *,
                             policy: Policy) -> None:
-    """Consumes ApplicationSubmitted; publishes one TaskAssigned per department and then
-    ApplicationRouted (when there is a task), ItemsReferred per organisation, and
-    JointMeetingQueued for items with no clear owner."""
+    """Consumes ApplicationSubmitted; publishes TaskAssigned, ApplicationRouted, ItemsReferred."""
+    # And JointMeetingQueued: each item goes by its disposition (department, referral, meeting).
     app = msg.payload
     if await tx.session.get(RoutedApplication, app.application_id) is not None:
         # Submitted again under another message id: its items are handed on already.
@@ -37,9 +36,13 @@ async def route_application(tx: Transaction, msg: ApplicationSubmittedMessage, *
     now = tx.clock.now()
     start = app.accepted_at or app.received_at
     plan = domain.route(app.application_id, list(app.items), start, now, policy)
-    if plan.outside:  # intake refuses these at the door; one slipped through
-        log.warning("application %s: items %s are outside region %s's policy; not routed",
-                    app.application_id, list(plan.outside), policy.region)
+    if plan.outside:
+        # Intake accepted what this policy does not cover: the two services run different
+        # policies. Fail (the message becomes a dead letter, replayed once they agree) rather
+        # than lose the items.
+        raise domain.UnroutableItem(f"application {app.application_id}: items "
+                                    f"{', '.join(plan.outside)} are outside region "
+                                    f"{policy.region}'s policy")
     routed = RoutedApplication(
         application_id=app.application_id, receipt_no=app.receipt_no,
         received_by=app.received_by[:100], received_at=app.received_at,
@@ -67,7 +70,7 @@ async def route_application(tx: Transaction, msg: ApplicationSubmittedMessage, *
 
 
 async def record_accepted(tx: Transaction, msg: TaskAcceptedMessage) -> None:
-    """Consumes TaskAccepted: who took the hand-off on, and when. Publishes nothing."""
+    """Consumes TaskAccepted (who took the hand-off on, and when); publishes nothing."""
     event = msg.payload
     handoff = await task_handoff(tx, event.task_id, msg)
     if handoff is not None:
@@ -75,8 +78,7 @@ async def record_accepted(tx: Transaction, msg: TaskAcceptedMessage) -> None:
 
 
 async def record_decided(tx: Transaction, msg: TaskDecidedMessage) -> None:
-    """Consumes TaskDecided: the result of the hand-off (with the reason of a refusal, and
-    when emergency aid's paperwork is due). Publishes nothing."""
+    """Consumes TaskDecided (result, refusal's reason, paperwork due); publishes nothing."""
     event = msg.payload
     handoff = await task_handoff(tx, event.task_id, msg)
     if handoff is None:
@@ -90,8 +92,7 @@ async def record_decided(tx: Transaction, msg: TaskDecidedMessage) -> None:
 
 
 async def record_paperwork(tx: Transaction, msg: TaskPaperworkCompletedMessage) -> None:
-    """Consumes TaskPaperworkCompleted: emergency aid's paperwork is in (supervision of it
-    ends). Publishes nothing."""
+    """Consumes TaskPaperworkCompleted (its supervision ends); publishes nothing."""
     handoff = await task_handoff(tx, msg.payload.task_id, msg)
     if handoff is not None:
         handoff.paperwork_completed_at = msg.payload.completed_at

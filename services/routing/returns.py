@@ -17,9 +17,7 @@ REROUTE = "routing:reroute"  # who hands the items on after a return, in the led
 
 
 async def reroute_returned(tx: Transaction, msg: TaskReturnedMessage, *, policy: Policy) -> None:
-    """Consumes TaskReturned; publishes TaskAssigned (with its routing note) and
-    ApplicationRouted (next revision) for each department the items go to next, and
-    JointMeetingQueued for items returned a second time or with no department left."""
+    """Consumes TaskReturned; publishes TaskAssigned + ApplicationRouted (re-routed) or JointMeetingQueued."""
     event = msg.payload
     handoff = await task_handoff(tx, event.task_id, msg)
     if handoff is None:

@@ -65,7 +65,8 @@ async def in_process(backend: Backend, nats_server: NatsServer, *departments: st
     settings = Settings(nats_url=nats_server.url, region=region, **backend.settings_kwargs())
     async with contextlib.AsyncExitStack() as stack:
         intake = await stack.enter_async_context(running(create_intake(settings, clock)))
-        routing = await stack.enter_async_context(running(create_routing(settings, clock, supervision_interval=0.2)))
+        routing = await stack.enter_async_context(
+            running(create_routing(settings, clock, supervision_interval=0.2)))
         notify = await stack.enter_async_context(running(create_notify(settings, clock)))
         system = InProcessSystem(clock, intake, routing, notify)
         for name in departments:

@@ -20,8 +20,7 @@ from services.routing.models import JOINT_MEETING, Handoff, JointMeetingCase, Ro
 
 async def assign(tx: Transaction, case_id: str, department: Department, by: str, note: str, *,
                  policy: Policy) -> JointMeetingCase:
-    """Assign the case's items to ``department``: publishes TaskAssigned (a new task) and
-    ApplicationRouted (the application's next revision, reason 联席会议指派)."""
+    """Assign the case's items to a department; publishes TaskAssigned and ApplicationRouted."""
     _check_by(by, policy)
     if department not in policy.departments:
         raise Invalid("unknown_department", f"{department} is not a department of this region",
@@ -46,7 +45,7 @@ async def assign(tx: Transaction, case_id: str, department: Department, by: str,
 
 async def refer(tx: Transaction, case_id: str, organisation: str, by: str, note: str, *,
                 policy: Policy) -> JointMeetingCase:
-    """Refer the case's items to ``organisation`` (转介): publishes ItemsReferred."""
+    """Refer the case's items to an organisation (转介); publishes ItemsReferred."""
     _check_by(by, policy)
     case = await _open_case(tx, case_id, REFERRED, organisation, by)
     if case.status == RESOLVED:

@@ -33,9 +33,7 @@ _CHUNK = 500  # subjects per IN (...) when reading the alerts raised
 
 
 async def scan(tx: Transaction, *, policy: Policy) -> int:
-    """Publishes SupervisionWarned (level 0) and SupervisionEscalated (level 1, 2...) for
-    every open stage past its warning time or a limit — each alert once, ever; returns how
-    many it raised."""
+    """Consumes nothing (the clock); publishes each due SupervisionWarned/Escalated once, ever."""
     now = tx.clock.now()
     stages = await open_stages(tx.session, policy)
     raised = await _raised(tx, sorted({s.subject for s in stages}))
@@ -96,9 +94,8 @@ def supervisors(policy: Policy, department: str) -> set[str]:
 
 async def extend_deadline(tx: Transaction, task_id: str, extend_by: Limit, approved_by: str,
                           reason: str, *, policy: Policy) -> Extension:
-    """Extend a task's time limit (a named approver and a reason, 001 第十一条); publishes
-    TaskDeadlineExtended to the task's department. Alerts raised stay; later ones follow the
-    new due time."""
+    """Extend a task's time limit (approver and reason, 001 第十一条); publishes TaskDeadlineExtended."""
+    # Alerts raised stay on record; the levels not raised yet follow the new due time.
     handoff = await tx.session.scalar(select(Handoff).where(
         Handoff.task_id == task_id, Handoff.kind == TASK).with_for_update())
     if handoff is None:
