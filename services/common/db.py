@@ -47,7 +47,7 @@ class Database:
             self.engine = create_async_engine(
                 url,
                 # Writes are one at a time per process (below): a few connections are enough,
-                # and eleven services must fit in PostgreSQL's 100 connections.
+                # and twelve processes (5 each, 60) must fit in PostgreSQL's 100 connections.
                 pool_size=3,
                 max_overflow=2,
                 pool_pre_ping=True,

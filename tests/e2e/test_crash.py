@@ -122,6 +122,11 @@ def test_kill_9_anything_anytime_and_every_application_ends_exactly_once(
             "task.assigned": tasks, "task.accepted": tasks, "task.decided": tasks,
             "application.completed": count, "notification.sent": 2 * tasks + 2 * count,
         }
+        # Each approval of 低保/特困 confirms the household's status (免申即享 follows it).
+        confirmed = sum(any(i["item"] in ("dibao", "tekun") and i["decision"]["outcome"] ==
+                            "approved" for i in app["items"]) for app in apps)
+        if confirmed:
+            expected["household.status_confirmed"] = confirmed
 
         def stream_holds_each_event_once() -> bool:
             # The last notices' events may still be on their way out of notify's outbox.

@@ -39,8 +39,14 @@ def test_window_to_departments_and_back(system: System, http: httpx.Client,
         assert task["due_at"] and task["application_id"] == app["id"]
         # Only accepted tasks can be decided, and a refusal needs its reason.
         assert http.post(f"{base}/api/v1/tasks/{task['id']}/decision", json=decision).status_code == 409
-        accepted = http.post(f"{base}/api/v1/tasks/{task['id']}/accept", json={"by": decision["decided_by"]})
+        # 低保: acceptance, preliminary review and confirmation by three people (002 §一).
+        accepted = http.post(f"{base}/api/v1/tasks/{task['id']}/accept",
+                             json={"by": decision["decided_by"] + "a"})
         assert accepted.json()["status"] == "accepted"
+        if accepted.json()["separation_of_duties"]:
+            reviewed = http.post(f"{base}/api/v1/tasks/{task['id']}/review",
+                                 json={"by": decision["decided_by"] + "r", "opinion": "符合条件"})
+            assert reviewed.status_code == 200, reviewed.text
         if decision["outcome"] == "rejected":
             refused = http.post(f"{base}/api/v1/tasks/{task['id']}/decision",
                                 json=decision | {"reason": ""})

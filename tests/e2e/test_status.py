@@ -52,4 +52,4 @@ def test_status_exits_1_when_services_are_unreachable() -> None:
     assert result.returncode == 1
     body = result.stdout.splitlines()[1:-1]
     assert len(body) == 10 and all(line.split()[1] == "unreachable" for line in body), result.stdout
-    assert result.stdout.splitlines()[-1] == "0 of 9 service(s) ready"
+    assert result.stdout.splitlines()[-1] == "0 of 10 service(s) ready"

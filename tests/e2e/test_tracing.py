@@ -25,7 +25,7 @@ def spans(system: System) -> list[dict]:
 def test_one_trace_joins_every_hop_and_holds_no_personal_data(
     system: System, http: httpx.Client, rng: random.Random
 ) -> None:
-    body = application(rng, ["dibao", "education_aid", "medical_aid"])
+    body = application(rng, ["temporary_aid", "education_aid", "medical_aid"])
     app = http.post(f"{system.intake}/api/v1/applications", json=body).json()
     for department in DEPARTMENTS:
         base = system.department(department)
