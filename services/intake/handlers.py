@@ -148,18 +148,16 @@ async def hand_over(tx: Transaction, application_id: str, data: HandoverRequest)
                             "reason_zh": "接收人已是首问责任人"}])
     now = tx.clock.now()
     app.owner = data.to_staff
-    tx.session.add(HistoryEntry(application_id=app.id, at=now, event="handed_over",
-                                actor=data.from_staff,
-                                detail=f"移交给 {data.to_staff}：{data.reason}"))
-    n = await tx.session.scalar(select(HistoryEntry.id).where(
-        HistoryEntry.application_id == app.id, HistoryEntry.event == "handed_over"
-    ).order_by(HistoryEntry.id.desc()).limit(1))
+    entry = HistoryEntry(application_id=app.id, at=now, event="handed_over",
+                         actor=data.from_staff, detail=f"移交给 {data.to_staff}：{data.reason}")
+    tx.session.add(entry)
+    await tx.session.flush()  # its id names this hand-over's event
     tx.publish(
         ApplicationHandedOverMessage,
         ApplicationHandedOver(application_id=app.id, from_staff=data.from_staff,
                               to_staff=data.to_staff, reason=data.reason, handed_over_at=now),
         subject=subjects.APPLICATION_HANDED_OVER,
-        message_id=f"{app.id}:handed_over:{data.to_staff}:{n or 0}",
+        message_id=f"{app.id}:handed_over:{entry.id}",
     )
     return app
 

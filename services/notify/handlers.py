@@ -2,7 +2,6 @@
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 
@@ -21,6 +20,9 @@ from contracts import (
     SupervisionWarnedMessage,
     TaskDecidedMessage,
     subjects,
+)
+from contracts import (
+    Contact as WireContact,
 )
 from services.common.tracing import APPLICATION_ID, extract, inject
 from services.common.uow import Transaction
@@ -134,7 +136,7 @@ async def deliver_pending(tx: Transaction, channels: Channels, limit: int = 200)
     return len(rows)
 
 
-async def _remember_contact(tx: Transaction, application_id: str, contact: Contact | Any) -> None:
+async def _remember_contact(tx: Transaction, application_id: str, contact: WireContact) -> None:
     row = await _case(tx, application_id)
     row.receipt_no, row.name, row.phone = contact.receipt_no, contact.name, contact.phone
     row.window_staff = row.window_staff or contact.window_staff
