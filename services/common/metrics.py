@@ -45,6 +45,7 @@ from contracts import subjects
 from services.common.clock import Clock
 
 log = logging.getLogger(__name__)
+STOP_TIMEOUT = 5.0  # seconds the refresh loop gets to stop at shutdown
 
 REFRESH_SECONDS = 5.0
 CONSUMER_INFO_TIMEOUT = 2.0
@@ -175,8 +176,15 @@ class Metrics:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Bounded: a refresh cancelled inside a database or NATS call has been seen never
+            # to finish (a test's shutdown hung on it); the gauges do not matter any more.
+            done, _ = await asyncio.wait({self._task}, timeout=STOP_TIMEOUT)
+            if not done:
+                log.warning("%s: metrics refresh did not stop within %ss; left behind",
+                            self.service, STOP_TIMEOUT)
+            elif not self._task.cancelled() and self._task.exception():
+                log.warning("%s: metrics refresh ended with %r", self.service,
+                            self._task.exception())
             self._task = None
 
     async def _run(self, db: Any, tables: Any, consumers: Mapping[str, Any], connection: Any,
