@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Response
 from opentelemetry import trace
 from sqlalchemy.exc import IntegrityError
 
@@ -11,7 +11,7 @@ from services.common.http import ApiError
 from services.common.policy import Policy
 from services.common.runtime import Runtime
 from services.common.tracing import APPLICATION_ID
-from services.intake import handlers, views
+from services.intake import examples, handlers, views
 from services.intake.domain import ApplicationStatus
 from services.intake.schemas import (
     ApplicationCreate,
@@ -34,7 +34,7 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
 
     @router.post("/applications", status_code=201, response_model=ApplicationRead)
     async def submit(
-        data: ApplicationCreate,
+        data: Annotated[ApplicationCreate, Body(openapi_examples=examples.APPLICATION)],
         response: Response,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> ApplicationRead:
@@ -58,14 +58,20 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
         return await _read(application_id)
 
     @router.post("/applications/{application_id}/materials", response_model=ApplicationRead)
-    async def supplement(application_id: Id, data: MaterialsSupplement) -> ApplicationRead:
+    async def supplement(
+        application_id: Id,
+        data: Annotated[MaterialsSupplement, Body(openapi_examples=examples.MATERIALS)],
+    ) -> ApplicationRead:
         """Materials brought after the one-time notice; the application moves on when complete."""
         async with runtime.uow.begin() as tx:
             await handlers.supplement_materials(tx, application_id, data, policy)
         return await _read(application_id)
 
     @router.post("/applications/{application_id}/handover", response_model=ApplicationRead)
-    async def handover(application_id: Id, data: HandoverRequest) -> ApplicationRead:
+    async def handover(
+        application_id: Id,
+        data: Annotated[HandoverRequest, Body(openapi_examples=examples.HANDOVER)],
+    ) -> ApplicationRead:
         """The first receiver hands the application over to a colleague (recorded)."""
         async with runtime.uow.begin() as tx:
             await handlers.hand_over(tx, application_id, data)
