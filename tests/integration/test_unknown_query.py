@@ -45,6 +45,6 @@ async def test_declared_parameters_still_work_and_the_refusal_names_them(
         assert field["field"] == "stauts"
         for name in ("status", "owner", "department", "item", "offset", "limit"):
             assert name in field["reason"] and name in field["reason_zh"]
-        # An alias is what a client sends: routing's ledger takes from/to/format.
+        # Every parameter a route declares is accepted together.
         assert (await intake.get("/api/v1/deadlines", params={
             "item": "dibao", "received_at": "2026-03-02T09:00:00+08:00"})).status_code == 200
