@@ -8,13 +8,15 @@ import contextlib
 import logging
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.common.docs import install_docs
 from services.common.metrics import HttpMetrics, consumer_states, metrics_router
+from services.common.queries import reject_unknown_query
 from services.common.tracing import TracingMiddleware
 
 log = logging.getLogger(__name__)
@@ -190,8 +192,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def service_app(title: str, runtime: Any, lifespan: Any = None) -> FastAPI:
     """A service's FastAPI app: shared error bodies (documented on every route), the request
-    guard, health and operations endpoints. The service adds its own routers."""
-    app = FastAPI(title=title, lifespan=lifespan or runtime.lifespan, responses=ERROR_RESPONSES)
+    guard, health and operations endpoints, unknown query parameters refused on every route,
+    and docs served with no internet. The service adds its own routers."""
+    app = FastAPI(title=title, lifespan=lifespan or runtime.lifespan, responses=ERROR_RESPONSES,
+                  dependencies=[Depends(reject_unknown_query)], docs_url=None, redoc_url=None)
+    install_docs(app)
     app.state.runtime = runtime
     install_error_handlers(app)
     app.add_middleware(TracingMiddleware, provider=runtime.tracer_provider)

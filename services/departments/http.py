@@ -3,14 +3,14 @@ materials, complete emergency paperwork. Each route translates and calls one han
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Body, Path, Query
 from sqlalchemy import func, select
 
 from contracts import Department
 from services.common.http import ApiError
 from services.common.policy import Policy
 from services.common.runtime import Runtime
-from services.departments import handlers, handoffs
+from services.departments import examples, handlers, handoffs
 from services.departments.domain import (
     OPEN_STATUSES,
     Decision,
@@ -93,20 +93,23 @@ def build_router(runtime: Runtime, department: Department, policy: Policy) -> AP
             return [HistoryRead.model_validate(r) for r in rows]
 
     @router.post("/tasks/{task_id}/accept", response_model=TaskRead)
-    async def accept(task_id: Id, body: AcceptRequest) -> TaskRead:
+    async def accept(task_id: Id, body: Annotated[
+            AcceptRequest, Body(openapi_examples=examples.ACCEPT)]) -> TaskRead:
         """Take the task on (受理); the window sees who has it."""
         async with translated(), runtime.uow.begin() as tx:
             return read(await handlers.accept_task(tx, department, task_id, body.by))
 
     @router.post("/tasks/{task_id}/review", response_model=TaskRead)
-    async def review(task_id: Id, body: ReviewRequest) -> TaskRead:
+    async def review(task_id: Id, body: Annotated[
+            ReviewRequest, Body(openapi_examples=examples.REVIEW)]) -> TaskRead:
         """初审 of a task needing separation of duties: not by the one who accepted it."""
         async with translated(), runtime.uow.begin() as tx:
             return read(await handlers.review_task(tx, task_id, body.by, body.opinion,
                                                    policy=policy))
 
     @router.post("/tasks/{task_id}/decision", response_model=TaskRead)
-    async def decide(task_id: Id, body: DecisionRequest) -> TaskRead:
+    async def decide(task_id: Id, body: Annotated[
+            DecisionRequest, Body(openapi_examples=examples.DECISION)]) -> TaskRead:
         """Approve or reject (with the reason in writing); the result goes back to the window.
         With separation of duties, this is the confirmation (审核确认) by a third person."""
         decision = Decision(body.outcome, body.reason, body.amount, body.decided_by,
@@ -116,14 +119,16 @@ def build_router(runtime: Runtime, department: Department, policy: Policy) -> AP
                                                    policy=policy))
 
     @router.post("/tasks/{task_id}/return", response_model=TaskRead)
-    async def return_(task_id: Id, body: ReturnRequest) -> TaskRead:
+    async def return_(task_id: Id, body: Annotated[
+            ReturnRequest, Body(openapi_examples=examples.RETURN)]) -> TaskRead:
         """Not this department's: back to routing, with the reason (before a decision)."""
         new = Return(body.by, body.reason, body.suggested_department)
         async with translated(), runtime.uow.begin() as tx:
             return read(await handoffs.return_task(tx, department, task_id, new, policy=policy))
 
     @router.post("/tasks/{task_id}/materials-request", response_model=TaskRead)
-    async def materials_request(task_id: Id, body: MaterialsRequestBody) -> TaskRead:
+    async def materials_request(task_id: Id, body: Annotated[
+            MaterialsRequestBody, Body(openapi_examples=examples.MATERIALS_REQUEST)]) -> TaskRead:
         """Ask, through the window, for every material still needed, at once."""
         new = MaterialsRequest(body.by, tuple(body.codes()), body.note)
         async with translated(), runtime.uow.begin() as tx:
@@ -131,7 +136,8 @@ def build_router(runtime: Runtime, department: Department, policy: Policy) -> AP
                                                          policy=policy))
 
     @router.post("/tasks/{task_id}/paperwork", response_model=TaskRead)
-    async def paperwork(task_id: Id, body: PaperworkRequest) -> TaskRead:
+    async def paperwork(task_id: Id, body: Annotated[
+            PaperworkRequest, Body(openapi_examples=examples.PAPERWORK)]) -> TaskRead:
         """The paperwork of emergency aid given before it is complete."""
         async with translated(), runtime.uow.begin() as tx:
             return read(await handlers.complete_paperwork(tx, department, task_id, body.by))

@@ -2,12 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Body, Path
 
 from contracts import Department
 from services.common.policy import Policy
 from services.common.runtime import Runtime
-from services.departments import posts
+from services.departments import examples, posts
 from services.departments.http import translated
 from services.departments.posts import PostState
 from services.departments.schemas import AbsenceRead, AwayRequest, BackRequest, PostRead
@@ -39,7 +39,8 @@ def build_router(runtime: Runtime, department: Department, policy: Policy) -> AP
         return [read(s) for s in states]
 
     @router.post("/posts/{post}/away", response_model=PostRead)
-    async def away(post: PostCode, body: AwayRequest) -> PostRead:
+    async def away(post: PostCode, body: Annotated[
+            AwayRequest, Body(openapi_examples=examples.AWAY)]) -> PostRead:
         """A holder is away (approved by the leader in charge): the post's new tasks and their
         open ones go to the other holder."""
         async with translated(), runtime.uow.begin() as tx:
@@ -49,7 +50,8 @@ def build_router(runtime: Runtime, department: Department, policy: Policy) -> AP
         return await one(post)
 
     @router.post("/posts/{post}/back", response_model=PostRead)
-    async def back(post: PostCode, body: BackRequest) -> PostRead:
+    async def back(post: PostCode, body: Annotated[
+            BackRequest, Body(openapi_examples=examples.BACK)]) -> PostRead:
         """A holder is back: new tasks go to them again (handed-over ones stay)."""
         async with translated(), runtime.uow.begin() as tx:
             await posts.mark_back(tx, department, policy, post, holder=body.holder)

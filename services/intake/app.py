@@ -9,7 +9,7 @@ from services.common.http import service_app
 from services.common.policy import load_policy
 from services.common.runtime import Runtime
 from services.common.settings import Settings
-from services.intake import deadlines, http, nats
+from services.intake import catalogue, deadlines, http, nats
 from services.intake.models import MESSAGING, Base
 
 NAME = "intake"
@@ -29,4 +29,5 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app = service_app("OneDoor intake · 一门受理窗口", runtime)
     app.include_router(http.build_router(runtime, policy))
     app.include_router(deadlines.build_router(policy))
+    app.include_router(catalogue.build_router(policy))
     return app

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Response
 from opentelemetry import trace
 from sqlalchemy.exc import IntegrityError
 
@@ -11,7 +11,7 @@ from services.common.http import ApiError
 from services.common.policy import Policy
 from services.common.runtime import Runtime
 from services.common.tracing import APPLICATION_ID
-from services.intake import handlers, views
+from services.intake import examples, handlers, views
 from services.intake.domain import ApplicationStatus
 from services.intake.schemas import (
     ApplicationCreate,
@@ -23,7 +23,8 @@ from services.intake.schemas import (
     MaterialsSupplement,
 )
 
-NOT_FOUND = ApiError(404, "application_not_found", "No application with this id.", "未找到该申请。")
+NOT_FOUND = ApiError(404, "application_not_found", "No application with this id or receipt number.",
+                     "未找到该申请（申请编号或受理编号）。")
 
 Id = Annotated[str, Path(min_length=1, max_length=64)]
 
@@ -33,7 +34,7 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
 
     @router.post("/applications", status_code=201, response_model=ApplicationRead)
     async def submit(
-        data: ApplicationCreate,
+        data: Annotated[ApplicationCreate, Body(openapi_examples=examples.APPLICATION)],
         response: Response,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> ApplicationRead:
@@ -57,21 +58,30 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
         return await _read(application_id)
 
     @router.post("/applications/{application_id}/materials", response_model=ApplicationRead)
-    async def supplement(application_id: Id, data: MaterialsSupplement) -> ApplicationRead:
+    async def supplement(
+        application_id: Id,
+        data: Annotated[MaterialsSupplement, Body(openapi_examples=examples.MATERIALS)],
+    ) -> ApplicationRead:
         """Materials brought after the one-time notice; the application moves on when complete."""
         async with runtime.uow.begin() as tx:
             await handlers.supplement_materials(tx, application_id, data, policy)
         return await _read(application_id)
 
     @router.post("/applications/{application_id}/handover", response_model=ApplicationRead)
-    async def handover(application_id: Id, data: HandoverRequest) -> ApplicationRead:
+    async def handover(
+        application_id: Id,
+        data: Annotated[HandoverRequest, Body(openapi_examples=examples.HANDOVER)],
+    ) -> ApplicationRead:
         """The first receiver hands the application over to a colleague (recorded)."""
         async with runtime.uow.begin() as tx:
             await handlers.hand_over(tx, application_id, data)
         return await _read(application_id)
 
     @router.get("/applications/{application_id}", response_model=ApplicationRead)
-    async def read(application_id: Id) -> ApplicationRead:
+    async def read(application_id: Annotated[str, Path(
+            min_length=1, max_length=64,
+            description="the application's id, or its receipt number (YD20261201-ABC234)")],
+    ) -> ApplicationRead:
         """The combined view: every item with its department, status, decision and due time."""
         return await _read(application_id)
 
@@ -81,12 +91,21 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
         owner: Annotated[str | None, Query(max_length=50)] = None,
         department: Annotated[str | None, Query(max_length=40)] = None,
         item: Annotated[str | None, Query(max_length=40)] = None,
+        receipt_no: Annotated[str | None, Query(max_length=32, description="exact")] = None,
+        id_number: Annotated[str | None, Query(
+            max_length=40, description="the applicant's, exact (x or X as the check digit)")] = None,
+        name: Annotated[str | None, Query(
+            max_length=50, description="a part of the applicant's name")] = None,
+        village: Annotated[str | None, Query(
+            max_length=100, description="the village (or community) as registered, whole")] = None,
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> ApplicationPage:
+        """Applications matching every filter given, newest first, a page at a time."""
         async with runtime.db.reading() as session:
             return await views.list_applications(
                 session, status=status, owner=owner, department=department, item=item,
+                receipt_no=receipt_no, id_number=id_number, name=name, village=village,
                 offset=offset, limit=limit)
 
     @router.get("/departments", response_model=list[DepartmentRead])

@@ -5,10 +5,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from services.common.db import UtcDateTime
 from services.common.messaging import messaging_tables
+from services.intake import search
 
 
 class Base(DeclarativeBase):
@@ -42,6 +43,12 @@ class Application(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Materials still missing ({code: [items needing it]}); empty once complete.
     missing_materials: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # What staff search by, copied from ``applicant`` (kept in step by ``_searchable``). The
+    # identity number has a column of its own, compared whole, so that storing a keyed hash
+    # instead of the number changes ``search.id_number_key`` and nothing else.
+    applicant_name: Mapped[str] = mapped_column(String(50), index=True, default="")
+    village: Mapped[str] = mapped_column(String(100), index=True, default="")
+    id_number_key: Mapped[str] = mapped_column(String(64), index=True, default="")
 
     items: Mapped[list["ApplicationItem"]] = relationship(
         order_by="ApplicationItem.position", cascade="all, delete-orphan", lazy="selectin"
@@ -52,6 +59,13 @@ class Application(Base):
     history: Mapped[list["HistoryEntry"]] = relationship(
         order_by="HistoryEntry.id", cascade="all, delete-orphan", lazy="raise"
     )
+
+    @validates("applicant")
+    def _searchable(self, _key: str, applicant: dict[str, Any]) -> dict[str, Any]:
+        self.applicant_name = applicant.get("name", "")
+        self.village = applicant.get("village", "")
+        self.id_number_key = search.id_number_key(applicant.get("id_number", ""))
+        return applicant
 
 
 class ApplicationItem(Base):

@@ -6,6 +6,7 @@ from sqlalchemy.orm import selectinload
 
 from contracts import DEPARTMENT_NAMES, ITEM_NAMES, Department, Item
 from services.common.policy import Policy
+from services.intake import search
 from services.intake.models import Application, ApplicationItem, MaterialRequest
 from services.intake.schemas import (
     ApplicationPage,
@@ -22,9 +23,12 @@ from services.intake.schemas import (
 
 async def get_application(session: AsyncSession, application_id: str,
                           policy: Policy) -> ApplicationRead | None:
+    """The combined view of the application with this id, or this receipt number."""
+    receipt_no = search.as_receipt_no(application_id)
     app = await session.scalar(
         select(Application)
-        .where(Application.id == application_id)
+        .where(Application.receipt_no == receipt_no if receipt_no
+               else Application.id == application_id)
         .options(selectinload(Application.notifications), selectinload(Application.history))
     )
     if app is None:
@@ -52,13 +56,24 @@ async def get_application(session: AsyncSession, application_id: str,
 
 async def list_applications(
     session: AsyncSession, *, status: str | None, department: str | None, item: str | None,
-    offset: int, limit: int, owner: str | None = None,
+    offset: int, limit: int, owner: str | None = None, receipt_no: str | None = None,
+    id_number: str | None = None, name: str | None = None, village: str | None = None,
 ) -> ApplicationPage:
+    """The applications matching every filter given, newest first: receipt number and
+    identity number exact, name a part of the applicant's, village the whole name."""
     query = select(Application)
     if status:
         query = query.where(Application.status == status)
     if owner:
         query = query.where(Application.owner == owner)
+    if receipt_no:
+        query = query.where(Application.receipt_no == receipt_no.strip().upper())
+    if id_number:
+        query = query.where(Application.id_number_key == search.id_number_key(id_number))
+    if name and name.strip():
+        query = query.where(Application.applicant_name.contains(name.strip(), autoescape=True))
+    if village and village.strip():
+        query = query.where(Application.village == village.strip())
     if department or item:
         having = select(ApplicationItem.application_id)
         if department:

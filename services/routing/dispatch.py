@@ -26,7 +26,7 @@ from contracts import (
 )
 from services.common.policy import Policy
 from services.common.uow import Transaction
-from services.routing import domain
+from services.routing import domain, traces
 from services.routing.domain import TaskPlan
 from services.routing.models import (
     JOINT_MEETING,
@@ -55,9 +55,9 @@ async def next_revision(tx: Transaction, application_id: str) -> int:
 
 def hand_to_department(tx: Transaction, app: RoutedApplication, plan: TaskPlan, *,
                        from_party: str, revision: int, note: str = "",
-                       case_id: str | None = None, trace_id: str | None = None,
-                       caused_by: Cause = None) -> None:
-    """Record the hand-off and publish TaskAssigned to the department."""
+                       case_id: str | None = None, caused_by: Cause = None) -> None:
+    """Record the hand-off (in the trace it is made in) and publish TaskAssigned to the
+    department."""
     now = tx.clock.now()
     start = limits_from(app)
     tx.session.add(Handoff(
@@ -67,7 +67,7 @@ def hand_to_department(tx: Transaction, app: RoutedApplication, plan: TaskPlan, 
         items_due_at={str(i): due.isoformat() for i, due in plan.items_due_at.items()},
         limits_from=start, transfer_due_at=plan.transfer_due_at,
         accept_due_at=plan.accept_due_at, revision=revision, routing_note=note or None,
-        case_id=case_id, trace_id=trace_id))
+        case_id=case_id, trace_id=traces.trace_id(tx)))
     tx.publish(
         TaskAssignedMessage,
         TaskAssigned(
@@ -116,7 +116,7 @@ def refer(tx: Transaction, app: RoutedApplication, items: Sequence[Item], organi
         items=list(items), handed_at=now, due_at=transfer_due_at or now,
         limits_from=limits_from(app), transfer_due_at=transfer_due_at,
         routing_note=note or None, case_id=case_id, result="referred",
-        decided_by=by[:50], decided_at=now))
+        decided_by=by[:50], decided_at=now, trace_id=traces.trace_id(tx)))
     tx.publish(
         ItemsReferredMessage,
         ItemsReferred(application_id=app.application_id, items=list(items),
@@ -139,14 +139,14 @@ def queue_joint_meeting(tx: Transaction, app: RoutedApplication, items: Sequence
     case = JointMeetingCase(
         case_id=case_id, application_id=app.application_id, receipt_no=app.receipt_no,
         items=list(items), reason=reason, queued_at=now, assign_due_at=assign_due_at,
-        status="open")
+        status="open", trace_parent=traces.trace_parent(tx))
     tx.session.add(case)
     tx.session.add(Handoff(
         application_id=app.application_id, receipt_no=app.receipt_no,
         task_id=f"{JOINT_MEETING}:{case_id}", kind=JOINT_MEETING, from_party=from_party[:100],
         to_department=JOINT_MEETING, to_party=policy.joint_meeting.name[:200],
         items=list(items), handed_at=now, due_at=assign_due_at, limits_from=limits_from(app),
-        routing_note=reason, case_id=case_id))
+        routing_note=reason, case_id=case_id, trace_id=traces.trace_id(tx)))
     tx.publish(
         JointMeetingQueuedMessage,
         JointMeetingQueued(case_id=case_id, application_id=app.application_id,

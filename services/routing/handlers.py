@@ -53,7 +53,7 @@ async def route_application(tx: Transaction, msg: ApplicationSubmittedMessage, *
     window = f"window:{app.received_by}"
     for task in plan.tasks:
         dispatch.hand_to_department(tx, routed, task, from_party=window, revision=0,
-                                    trace_id=_trace_id(msg), caused_by=msg)
+                                    caused_by=msg)
     if plan.tasks:
         dispatch.announce(tx, app.application_id, plan.tasks, revision=0, reason="",
                           message_id=f"{app.application_id}:routed", caused_by=msg)
@@ -78,7 +78,7 @@ async def record_accepted(tx: Transaction, msg: TaskAcceptedMessage) -> None:
 
 
 async def record_decided(tx: Transaction, msg: TaskDecidedMessage) -> None:
-    """Consumes TaskDecided (result, refusal's reason, paperwork due); publishes nothing."""
+    """Consumes TaskDecided (result, what it said, amount, paperwork due); publishes nothing."""
     event = msg.payload
     handoff = await task_handoff(tx, event.task_id, msg)
     if handoff is None:
@@ -87,6 +87,7 @@ async def record_decided(tx: Transaction, msg: TaskDecidedMessage) -> None:
         log.warning("decision on task %s names items %s, the hand-off %s: recorded for the task",
                     event.task_id, list(event.items), handoff.items)
     handoff.result, handoff.result_reason = str(event.outcome), event.reason or None
+    handoff.result_amount = event.amount
     handoff.decided_by, handoff.decided_at = event.decided_by[:50], event.decided_at
     handoff.paperwork_due_at = event.paperwork_due_at
 
@@ -110,9 +111,3 @@ async def task_handoff(tx: Transaction, task_id: str, msg: Any) -> Handoff | Non
         log.warning("%s %s: no hand-off of task %s here; ignored", msg.type, msg.message_id,
                     task_id)
     return handoff
-
-
-def _trace_id(msg: Any) -> str | None:
-    """The trace id the message carries, if any (envelopes have none yet): never made up."""
-    value = getattr(msg, "trace_id", None)
-    return value if isinstance(value, str) and 0 < len(value) <= 32 else None

@@ -13,7 +13,7 @@ from contracts import Department
 from services.common.http import ApiError
 from services.common.runtime import Runtime
 from services.common.timefmt import LocalTime
-from services.routing import ledger
+from services.routing import ledger, ledger_csv
 from services.routing.ledger import LedgerExport, LedgerLine
 from services.routing.models import Handoff
 
@@ -79,8 +79,9 @@ def build_router(runtime: Runtime) -> APIRouter:
     @router.get("/applications/{application_id}/ledger", response_model=list[LedgerLine])
     async def application_ledger(application_id: Id) -> list[LedgerLine]:
         """The application's ledger: one line per item — from, to, when, due (transfer,
-        acceptance, decision), acceptance, return and where it went next, result (with a
-        refusal's reason), late or not. Times in Beijing time."""
+        acceptance, decision), acceptance, return and where it went next, result (a
+        refusal's reason, an approval's note, the amount), late or not, the trace id. Times
+        in Beijing time."""
         async with runtime.db.reading() as session:
             rows = (await session.scalars(
                 select(Handoff).where(Handoff.application_id == application_id)
@@ -109,7 +110,7 @@ def build_router(runtime: Runtime) -> APIRouter:
         truncated = len(lines) > limit
         lines = lines[:limit]
         if fmt == "csv":
-            return Response(ledger.to_csv(lines), media_type="text/csv; charset=utf-8", headers={
+            return Response(ledger_csv.to_csv(lines), media_type="text/csv; charset=utf-8", headers={
                 "Content-Disposition": f"attachment; filename=ledger-{start}-{end}.csv",
                 "X-Ledger-Count": str(len(lines)), "X-Ledger-Limit": str(limit),
                 "X-Ledger-Truncated": str(truncated).lower()})

@@ -3,15 +3,12 @@
 A line of ``handoffs`` is a task to one department, a referral to an organisation, or items
 put before the joint meeting (``kind``); its items share the hand-off's time, acceptance,
 return and result, and each keeps its own due time. ``lines`` turns hand-offs into ledger
-lines, ``to_csv`` writes them for Excel (UTF-8 with a BOM, Chinese headers); times are shown
-in Beijing time, in JSON as in the CSV.
+lines (``ledger_csv`` writes them for Excel); times are shown in Beijing time.
 """
 
-import csv
-import io
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, select
@@ -51,7 +48,12 @@ class LedgerLine(BaseModel):
     accepted_at: LocalTime | None
     result: str | None = Field(description="approved, rejected; referred, assigned (joint "
                                            "meeting); null while open")
-    result_reason: str | None
+    result_reason: str | None = Field(description="what the decision said, whatever its result "
+                                                  "(older clients; see the next two)")
+    refusal_reason: str | None = Field(description="why it was not approved (rejected only)")
+    result_note: str | None = Field(description="what an approval, a referral or the joint "
+                                                "meeting's assignment said")
+    amount: Decimal | None = Field(description="the amount granted, in yuan")
     decided_by: str | None
     decided_at: LocalTime | None
     returned_by: str | None
@@ -61,7 +63,7 @@ class LedgerLine(BaseModel):
     routing_note: str | None = Field(description="why it came here (re-route, joint meeting)")
     case_id: str | None = Field(description="the joint-meeting case it belongs to")
     late: bool
-    trace_id: str | None
+    trace_id: str | None = Field(description="the application's trace (OpenTelemetry)")
 
 
 class LedgerExport(BaseModel):
@@ -118,6 +120,7 @@ def lines(handoffs: Iterable[Handoff], now: datetime) -> list[LedgerLine]:
         to = (h.to_party or h.to_department) if kind == REFERRAL else h.to_department
         to_name = (DEPARTMENT_NAMES.get(h.to_department, h.to_department)  # type: ignore[call-overload]
                    if kind == TASK else h.to_party or h.to_department)
+        refused = h.result == "rejected"
         for item in h.items:
             due = datetime.fromisoformat(dues[item]).astimezone(UTC) if item in dues else h.due_at
             out.append(LedgerLine(
@@ -126,73 +129,11 @@ def lines(handoffs: Iterable[Handoff], now: datetime) -> list[LedgerLine]:
                 from_=h.from_party, to=to, to_name=to_name, handed_at=h.handed_at,
                 transfer_due_at=h.transfer_due_at, accept_due_at=h.accept_due_at, due_at=due,
                 accepted_by=h.accepted_by, accepted_at=h.accepted_at, result=h.result,
-                result_reason=h.result_reason, decided_by=h.decided_by, decided_at=h.decided_at,
+                result_reason=h.result_reason, refusal_reason=h.result_reason if refused else None,
+                result_note=None if refused else h.result_reason, amount=h.result_amount,
+                decided_by=h.decided_by, decided_at=h.decided_at,
                 returned_by=h.returned_by, returned_at=h.returned_at,
                 returned_reason=h.returned_reason, rerouted_to=h.rerouted_to,
                 routing_note=h.routing_note, case_id=h.case_id,
                 late=closed > due if closed else now > due, trace_id=h.trace_id))
     return out
-
-
-# The CSV's columns: Chinese header, and the line's value as a report shows it.
-_KINDS = {"task": "分办", "referral": "转介", "joint_meeting": "提交联席会议"}
-_RESULTS = {"approved": "批准", "rejected": "不予批准", "referred": "已转介",
-            "assigned": "联席会议已指派", None: "未办结"}
-
-
-def _result(line: LedgerLine) -> str | None:
-    if line.result is None and line.returned_at is not None:
-        return "已退回"
-    return _RESULTS.get(line.result, line.result)
-
-
-COLUMNS: list[tuple[str, Any]] = [
-    ("申请编号", lambda ln: ln.application_id),
-    ("受理编号", lambda ln: ln.receipt_no),
-    ("任务编号", lambda ln: ln.task_id),
-    ("类型", lambda ln: _KINDS.get(ln.kind, ln.kind)),
-    ("事项代码", lambda ln: ln.item),
-    ("救助事项", lambda ln: ln.item_name),
-    ("转出方", lambda ln: ln.from_),
-    ("承办部门代码", lambda ln: ln.to),
-    ("承办部门", lambda ln: ln.to_name),
-    ("分办时间（北京时间）", lambda ln: _local(ln.handed_at)),
-    ("转办时限（北京时间）", lambda ln: _local(ln.transfer_due_at)),
-    ("受理时限（北京时间）", lambda ln: _local(ln.accept_due_at)),
-    ("办结时限（北京时间）", lambda ln: _local(ln.due_at)),
-    ("受理人", lambda ln: ln.accepted_by),
-    ("受理时间（北京时间）", lambda ln: _local(ln.accepted_at)),
-    ("办理结果", _result),
-    ("不予批准理由", lambda ln: ln.result_reason),
-    ("审批人", lambda ln: ln.decided_by),
-    ("办结时间（北京时间）", lambda ln: _local(ln.decided_at)),
-    ("退回人", lambda ln: ln.returned_by),
-    ("退回时间（北京时间）", lambda ln: _local(ln.returned_at)),
-    ("退回理由", lambda ln: ln.returned_reason),
-    ("改派至", lambda ln: ln.rerouted_to),
-    ("分办说明", lambda ln: ln.routing_note),
-    ("联席会议事项编号", lambda ln: ln.case_id),
-    ("是否超期", lambda ln: "是" if ln.late else "否"),
-    ("追踪编号", lambda ln: ln.trace_id),
-]
-
-
-def to_csv(ledger: list[LedgerLine]) -> bytes:
-    """UTF-8 with a byte-order mark, which Excel needs to read Chinese text correctly."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([header for header, _ in COLUMNS])
-    for line in ledger:
-        writer.writerow([_cell(value(line)) for _, value in COLUMNS])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _local(moment: datetime | None) -> str:
-    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
-
-
-def _cell(value: str | None) -> str:
-    """Text a spreadsheet would run as a formula (=, +, -, @...) is kept as text."""
-    if not value:
-        return ""
-    return "'" + value if value[0] in "=+-@\t\r" else value

@@ -3,9 +3,10 @@ application to hand its items on again, joint-meeting cases, supervision alerts 
 extensions."""
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UtcDateTime
@@ -59,7 +60,10 @@ class Handoff(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     # approved, rejected; for the other lines: referred, assigned (by the joint meeting).
     result: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # What the decision said, whatever its result (the ledger shows a refusal's reason and
+    # an approval's note in columns of their own), and the amount granted.
     result_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    result_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(50), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     # A return (TaskReturned) and where routing sent the items next.
@@ -71,7 +75,7 @@ class Handoff(Base):
     # Aid given before its paperwork (emergency aid): when the paperwork is due, and done.
     paperwork_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     paperwork_completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    # The trace the hand-off belongs to, when the message that caused it carried one.
+    # The trace the hand-off was made in (the application's), when tracing is on.
     trace_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
@@ -111,6 +115,8 @@ class JointMeetingCase(Base):
     resolved_to: Mapped[str | None] = mapped_column(String(200), nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     task_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The W3C headers of the trace it was queued in: the meeting's decision continues it.
+    trace_parent: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class Alert(Base):

@@ -62,8 +62,7 @@ async def reroute_returned(tx: Transaction, msg: TaskReturnedMessage, *, policy:
         for task in tasks:
             dispatch.hand_to_department(
                 tx, app, task, from_party=REROUTE, revision=revision,
-                note=f"{note}（原承办：{returning}）",
-                trace_id=handoff.trace_id, caused_by=msg)
+                note=f"{note}（原承办：{returning}）", caused_by=msg)
             went.append(str(task.department))
         dispatch.announce(tx, app.application_id, tasks, revision=revision, reason=note,
                           message_id=f"{app.application_id}:rerouted:{handoff.task_id}",

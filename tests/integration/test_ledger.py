@@ -4,6 +4,7 @@ nats-server — intake, routing and the education department in this process."""
 import csv
 import io
 import random
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
@@ -25,7 +26,7 @@ from services.common.settings import Settings
 from services.common.workdays import SHANGHAI
 from services.departments.app import create_app as create_department
 from services.intake.app import create_app as create_intake
-from services.routing import ledger
+from services.routing import ledger, ledger_csv
 from services.routing.app import create_app as create_routing
 from services.routing.models import MESSAGING, Handoff
 from tests.support.apps import running
@@ -111,12 +112,13 @@ async def test_the_ledger_lists_every_item_with_its_result_and_exports_it(
             assert line["handed_at"].endswith("+08:00") and line["due_at"].endswith("+08:00")
             assert line["kind"] == "task" and line["transfer_due_at"] and line["accept_due_at"]
             assert line["returned_at"] is line["rerouted_to"] is line["case_id"] is None
-            assert line["trace_id"] is None  # none given by the envelope: none made up
+            assert re.fullmatch(r"[0-9a-f]{32}", line["trace_id"]), line  # the application's
             assert line["late"] is False
         for line in (dibao, temporary):  # no civil affairs department here: still open
             assert line["result"] is line["decided_at"] is line["accepted_by"] is None
-        assert edu | {"result": "rejected", "result_reason": REASON, "decided_by": "jy-02",
-                      "accepted_by": "jy-02"} == edu
+        assert edu | {"result": "rejected", "result_reason": REASON, "refusal_reason": REASON,
+                      "result_note": None, "decided_by": "jy-02", "accepted_by": "jy-02"} == edu
+        assert dibao["trace_id"] == temporary["trace_id"] == edu["trace_id"]
         assert edu["handed_at"] <= edu["accepted_at"] <= edu["decided_at"]
         (ok,) = (await routing.get(f"/api/v1/applications/{approved}/ledger")).json()
         assert (ok["result"], ok["result_reason"], ok["decided_by"]) == ("approved", None, "jy-01")
@@ -179,7 +181,7 @@ async def test_the_ledger_lists_every_item_with_its_result_and_exports_it(
         assert exported.headers["x-ledger-truncated"] == "false"
         assert exported.content.startswith(b"\xef\xbb\xbf")
         rows = list(csv.DictReader(io.StringIO(exported.content[3:].decode("utf-8"))))
-        assert list(rows[0]) == [header for header, _ in ledger.COLUMNS]
+        assert list(rows[0]) == [header for header, _ in ledger_csv.COLUMNS]
         assert {"申请编号", "救助事项", "承办部门", "办理结果", "不予批准理由", "是否超期"} <= set(rows[0])
         assert len(rows) == 4
         by_key = {(r["申请编号"], r["事项代码"]): r for r in rows}

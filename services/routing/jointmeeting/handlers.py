@@ -6,7 +6,7 @@ from sqlalchemy import select
 from contracts import DEPARTMENT_NAMES, Department, Item
 from services.common.policy import Policy
 from services.common.uow import Transaction
-from services.routing import dispatch, domain
+from services.routing import dispatch, domain, traces
 from services.routing.errors import Conflict, Forbidden, Invalid, NotFound
 from services.routing.jointmeeting.domain import (
     ASSIGNED,
@@ -29,6 +29,8 @@ async def assign(tx: Transaction, case_id: str, department: Department, by: str,
     if case.status == RESOLVED:
         return case
     app = await _application(tx, case)
+    traces.continue_trace(tx, case.trace_parent, "joint meeting assign",
+                          application_id=case.application_id, items=list(case.items))
     now = tx.clock.now()
     task = domain.plan_task(domain.task_id(app.application_id, department, case_id), department,
                             [Item(i) for i in case.items], start=dispatch.limits_from(app),
@@ -51,6 +53,8 @@ async def refer(tx: Transaction, case_id: str, organisation: str, by: str, note:
     if case.status == RESOLVED:
         return case
     app = await _application(tx, case)
+    traces.continue_trace(tx, case.trace_parent, "joint meeting refer",
+                          application_id=case.application_id, items=list(case.items))
     dispatch.refer(tx, app, [Item(i) for i in case.items], organisation, by=by,
                    from_party=f"joint_meeting:{by}", key=f"case:{case_id}",
                    message_id=f"{app.application_id}:referred:{case_id}", note=note,

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -10,6 +10,7 @@ from contracts import ITEM_NAMES, Department
 from services.common.policy import Policy
 from services.common.runtime import Runtime
 from services.common.timefmt import LocalTime
+from services.routing import examples
 from services.routing.jointmeeting import handlers
 from services.routing.jointmeeting.domain import OPEN
 from services.routing.models import JointMeetingCase
@@ -80,7 +81,8 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
             return [CaseRead.of(r) for r in rows]
 
     @router.post("/{case_id}/assign", response_model=CaseRead)
-    async def assign(case_id: CaseId, body: AssignRequest) -> CaseRead:
+    async def assign(case_id: CaseId, body: Annotated[
+            AssignRequest, Body(openapi_examples=examples.ASSIGN)]) -> CaseRead:
         """Assign the case's items to a department of the region: a new task (TaskAssigned)
         and the application's new routing (ApplicationRouted). 403 unless ``by`` is the
         convener or a supervisor; 409 if the case was resolved otherwise; the same request
@@ -91,7 +93,8 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
             return CaseRead.of(case)
 
     @router.post("/{case_id}/refer", response_model=CaseRead)
-    async def refer(case_id: CaseId, body: ReferRequest) -> CaseRead:
+    async def refer(case_id: CaseId, body: Annotated[
+            ReferRequest, Body(openapi_examples=examples.REFER)]) -> CaseRead:
         """Refer the case's items to a charity or social organisation (转介, ItemsReferred).
         403, 409 and repeats as for assign."""
         async with runtime.uow.begin() as tx:

@@ -3,13 +3,13 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from sqlalchemy import select
 
 from services.common.http import ApiError
 from services.common.policy import Policy
 from services.common.runtime import Runtime
-from services.routing import ledger
+from services.routing import examples, ledger
 from services.routing.models import Alert
 from services.routing.supervision import handlers, reports
 from services.routing.supervision.schemas import (
@@ -25,7 +25,8 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
     router = APIRouter(prefix="/api/v1/supervision", tags=["supervision"])
 
     @router.post("/extensions", response_model=ExtensionRead, status_code=201)
-    async def extend(body: ExtensionCreate) -> ExtensionRead:
+    async def extend(body: Annotated[
+            ExtensionCreate, Body(openapi_examples=examples.EXTENSION)]) -> ExtensionRead:
         """Extend a task's time limit by working days, days or hours: ``approved_by`` must be
         a supervisor (403), all extensions of a task together stay within the policy's
         ``extension`` of its items (422). Publishes TaskDeadlineExtended."""

@@ -1,0 +1,47 @@
+"""Every service's FastAPI app, built as the launcher builds it (not started), to check what
+they all share: their routes, OpenAPI documents and docs pages."""
+
+import re
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
+
+from contracts import Department
+from services.common.settings import Settings
+from services.departments.app import create_app as create_department
+from services.intake.app import create_app as create_intake
+from services.notify.app import create_app as create_notify
+from services.routing.app import create_app as create_routing
+
+SERVICES = ["intake", "routing", "notify", "dept-education", "dept-window"]
+
+
+def build(service: str, data_dir: Path) -> FastAPI:
+    settings = Settings(data_dir=data_dir)
+    if service.startswith("dept-"):
+        return create_department(settings, Department(service.removeprefix("dept-")))
+    return {"intake": create_intake, "routing": create_routing,
+            "notify": create_notify}[service](settings)
+
+
+def client(app: FastAPI) -> httpx.AsyncClient:
+    """An HTTP client to the app, its lifespan not run: no database, no broker."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service")
+
+
+def api_routes(app: FastAPI, method: str) -> list[RouteContext]:
+    """Every API route of the app answering ``method``, included routers' too."""
+    return [r for r in iter_route_contexts(app.routes)
+            if isinstance(r.original_route, APIRoute) and method in (r.methods or ())]
+
+
+def concrete_path(route: RouteContext) -> str:
+    """The route's path with each path parameter filled in (a value of the right type)."""
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1).split(":")[0]
+        param = next(p for p in route.dependant.path_params if p.name == name)
+        return "1" if param.field_info.annotation is int else "x1"
+
+    return re.sub(r"\{([^}]+)\}", fill, route.path)
