@@ -1,16 +1,17 @@
 """HTTP schemas of intake: what the window sends and what it reads back."""
 
 import re
+from datetime import datetime
 from decimal import Decimal
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
-from stdnum.cn import ric
-from stdnum.exceptions import InvalidChecksum, ValidationError
 
 from contracts import Applicant, Channel, Household, Item, OnBehalfOf
+from services.common.idnumber import InvalidIdNumber, check_resident_id
 from services.common.timefmt import LocalTime
+from services.common.workdays import SHANGHAI
 
 _MATERIAL_CODE = re.compile(r"[A-Za-z0-9_]{1,50}")
 StaffId = Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.@-]+$")
@@ -27,13 +28,9 @@ class ApplicantIn(Applicant):
     @classmethod
     def _resident_id(cls, value: str) -> str:
         try:
-            return ric.validate(value)
-        except InvalidChecksum:
-            raise _error("id_number_checksum", "identity number check digit is wrong",
-                         "身份证号码校验位错误，请核对") from None
-        except ValidationError:
-            raise _error("id_number_invalid", "not a valid resident identity number",
-                         "不是有效的居民身份证号码（18位，含出生日期）") from None
+            return check_resident_id(value, datetime.now(SHANGHAI).date())
+        except InvalidIdNumber as exc:
+            raise _error(exc.code, exc.message, exc.message_zh) from None
 
     @field_validator("phone")
     @classmethod
