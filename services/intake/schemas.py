@@ -8,21 +8,27 @@ import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from contracts import Applicant, Channel, Household, Item, OnBehalfOf
+from contracts import Applicant, Channel, Household, HouseholdMember, Item, OnBehalfOf
 from services.common.idnumber import InvalidIdNumber, check_resident_id
+from services.common.text import FreeLine, FreeText, PersonName, StaffId
 from services.common.timefmt import LocalTime
 from services.common.workdays import SHANGHAI
 
 _MATERIAL_CODE = re.compile(r"[A-Za-z0-9_]{1,50}")
-StaffId = Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.@-]+$")
 
 
 def _error(code: str, en: str, zh: str) -> PydanticCustomError:
     return PydanticCustomError(code, en, {"zh": zh})
 
 
+# The wire models with what a person may type checked: names refuse invisible characters,
+# free texts lose control characters (services/common/text.py). Same fields and limits.
 class ApplicantIn(Applicant):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    name: PersonName = Field(min_length=1, max_length=50)
+    address: FreeLine = Field(default="", max_length=200)
+    village: FreeLine = Field(default="", max_length=100)
 
     @field_validator("id_number")
     @classmethod
@@ -46,12 +52,25 @@ class ApplicantIn(Applicant):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+class HouseholdMemberIn(HouseholdMember):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    name: PersonName = Field(min_length=1, max_length=50)
+    relation: FreeLine = Field(default="", max_length=20)
+    school: FreeLine = Field(default="", max_length=100)
+
+
 class HouseholdIn(Household):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    members: list[HouseholdMemberIn] = Field(default_factory=list, max_length=30)
 
 
 class OnBehalfOfIn(OnBehalfOf):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    name: PersonName = Field(min_length=1, max_length=50)
+    role: PersonName = Field(min_length=1, max_length=50)
 
 
 class ApplicationCreate(BaseModel):
@@ -60,14 +79,14 @@ class ApplicationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     channel: Channel
-    received_by: str = StaffId
+    received_by: StaffId
     applicant: ApplicantIn
     household: HouseholdIn
     items: list[Item] = Field(min_length=1, max_length=len(Item))
     materials: list[str] = Field(
         default_factory=list, max_length=50,
     )
-    description: str = Field(default="", max_length=2000)
+    description: FreeText = Field(default="", max_length=2000)
     on_behalf_of: OnBehalfOfIn | None = None
 
     @field_validator("items")
@@ -197,7 +216,7 @@ class MaterialsSupplement(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    received_by: str = StaffId
+    received_by: StaffId
     materials: list[str] = Field(min_length=1, max_length=50)
 
     @field_validator("materials")
@@ -211,6 +230,6 @@ class HandoverRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    from_staff: str = StaffId
-    to_staff: str = StaffId
-    reason: str = Field(min_length=1, max_length=500)
+    from_staff: StaffId
+    to_staff: StaffId
+    reason: FreeText = Field(min_length=1, max_length=500)

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from services.common.limits import Limit
+from services.common.text import FreeText, StaffName
 from services.common.timefmt import LocalTime
 
 _UNITS = ("working_days", "days", "hours")
@@ -38,16 +39,16 @@ class ExtensionCreate(BaseModel):
 
     task_id: str = Field(min_length=1, max_length=64)
     extend_by: ExtendBy
-    approved_by: str = Field(min_length=1, max_length=50, description="a supervisor")
-    reason: str = Field(min_length=1, max_length=2000)
+    approved_by: StaffName = Field(description="a supervisor")
+    reason: FreeText = Field(max_length=2000)  # cleaned, then required below
 
     @field_validator("reason")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if not value:
             raise PydanticCustomError("reason_blank", "a reason is required",
                                       {"zh": "必须说明延期理由"})
-        return value.strip()
+        return value
 
 
 class ExtensionRead(BaseModel):
