@@ -54,8 +54,9 @@ class MaterialsRequestBody(_Request):
     note: FreeText = Field(default="", max_length=2000)
 
     def codes(self) -> list[str]:
-        """The codes in the order given, each once."""
-        return list(dict.fromkeys(self.materials))
+        """The codes as given, repeats included: each is checked at its position as sent
+        (``materials.N``), then kept once."""
+        return list(self.materials)
 
 
 class PaperworkRequest(_Request):

@@ -99,11 +99,13 @@ class ApplicationCreate(BaseModel):
     @field_validator("materials")
     @classmethod
     def _material_codes(cls, value: list[str]) -> list[str]:
+        # Kept as sent, repeats included: the handler checks each against the region's
+        # catalogue at its position (materials.N), then keeps it once.
         for code in value:
             if not _MATERIAL_CODE.fullmatch(code):
                 raise _error("material_code", f"not a material code: {code[:50]!r}",
                              "材料代码应为字母、数字或下划线，最长50个字符")
-        return list(dict.fromkeys(value))
+        return value
 
 
 class MissingMaterial(BaseModel):
