@@ -129,7 +129,7 @@ def test_field_errors_give_field_and_both_reasons_for_every_error(seed: int) -> 
     out = field_errors(list(errors))
     assert len(out) == len(errors) >= 10
     for row in out:
-        assert set(row) == {"field", "reason", "reason_zh"}
+        assert set(row) == {"field", "reason", "reason_zh", "field_zh"}
         assert row["field"] and row["reason"]
         assert has_chinese(row["reason_zh"]), row
         assert "{" not in row["reason_zh"], row

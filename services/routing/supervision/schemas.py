@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from services.common.glossary import field_zh
 from services.common.limits import Limit
 from services.common.text import FreeText, StaffName
 from services.common.timefmt import LocalTime
@@ -26,7 +27,7 @@ class ExtendBy(BaseModel):
     def _one_unit(self) -> "ExtendBy":
         if sum(getattr(self, u) is not None for u in _UNITS) != 1:
             raise PydanticCustomError("one_unit", "give exactly one of working_days, days or hours",
-                                      {"zh": "working_days、days、hours 须且只能填写一项"})
+                                      {"zh": f"{'、'.join(map(field_zh, _UNITS))}须且只能填写一项"})
         return self
 
     def limit(self) -> Limit:
