@@ -5,9 +5,10 @@ import re
 import tomllib
 
 import pytest
+from pydantic import ValidationError
 
 from contracts import Item
-from services.common.policy import POLICY_DIR, known_regions, load_policy
+from services.common.policy import POLICY_DIR, Policy, known_regions, load_policy
 
 SEED = re.compile(r"\b00[0-4]\b")
 
@@ -32,3 +33,21 @@ def test_the_statutory_allowances_pay_money_everywhere(region: str) -> None:
             assert policy.items[item].pays_money, item
     assert not any(policy.items[i].pays_money for i in policy.items
                    if policy.items[i].route != "department")
+
+
+def _default_with(**items: dict[str, object]) -> dict[str, object]:
+    data = tomllib.loads((POLICY_DIR / "default.toml").read_text(encoding="utf-8"))
+    for code, changes in items.items():
+        data["items"][code] |= changes
+    return data
+
+
+@pytest.mark.parametrize("changes, problem", [
+    ({"emergency_aid": {"pays_money": False}}, "items.emergency_aid: emergency aid gives money"),
+    ({"other": {"pays_money": True}}, "items.other: pays_money, but route is joint_meeting"),
+])
+def test_policy_check_names_an_inconsistent_pays_money(changes: dict[str, dict[str, object]],
+                                                      problem: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Policy.model_validate(_default_with(**changes))
+    assert problem in str(caught.value)
