@@ -45,16 +45,18 @@ def _refused(kind: str, position: int, ch: str) -> PydanticCustomError:
 
 
 def check_name(value: Any) -> Any:
-    """A name as typed, trimmed; refused if any character in it is invisible."""
+    """A name as typed, trimmed (a line break pasted after it goes too); refused if any
+    character left in it is invisible."""
     if not isinstance(value, str):
         return value  # the str validation after this says what is wrong
+    value = value.strip()
     for n, ch in enumerate(value):
         category = unicodedata.category(ch)
         if category in _INVISIBLE:
             kind = ("override" if ch in DIRECTION_OVERRIDES
                     else "surrogate" if category == "Cs" else "invisible")
             raise _refused(kind, n, ch)
-    return value.strip()
+    return value
 
 
 def clean_text(value: Any, *, multiline: bool) -> Any:

@@ -128,8 +128,18 @@ def _refused(schema: type[BaseModel], body: dict[str, Any], where: tuple[Any, ..
 def test_a_name_with_an_invisible_character_is_refused(
         case: tuple[type[BaseModel], dict[str, Any], tuple[Any, ...]], ch: str, at: int) -> None:
     schema, body, where = case
-    row = _refused(schema, _with(body, where, _insert(_get(body, where), ch, at)), where)
+    name = _get(body, where)
+    inside = 1 + at % (len(name) - 1)  # between two characters: the ends are trimmed
+    row = _refused(schema, _with(body, where, _insert(name, ch, inside)), where)
     assert row["reason"] and any(ord(c) in CJK for c in row["reason_zh"])
+
+
+@pytest.mark.parametrize("schema, body, where", NAMES + STAFF_IDS)
+def test_white_space_around_a_name_is_trimmed(schema: type[BaseModel], body: dict[str, Any],
+                                              where: tuple[Any, ...]) -> None:
+    name = _get(body, where)
+    model = schema.model_validate(_with(body, where, f"\t {name}\r\n"))
+    assert _get(model.model_dump(), where) == name
 
 
 @pytest.mark.parametrize("schema, body, where", NAMES)
