@@ -1,7 +1,8 @@
 """HTTP conventions shared by every service: bilingual error bodies and health endpoints.
 
 Every 4xx/5xx body has one shape, so window staff and client code read errors the same way:
-``{"error": {"code", "message", "message_zh", "fields": [{"field", "reason", "reason_zh"}]}}``.
+``{"error": {"code", "message", "message_zh", "fields": [{"field", "reason", "reason_zh",
+"field_zh"}]}}`` — the Chinese texts wholly Chinese (services/common/glossary.py).
 """
 
 import contextlib
@@ -15,43 +16,12 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.common.docs import install_docs
+from services.common.glossary import PATTERN_TEXTS, REASONS_ZH, expected_zh, field_zh
 from services.common.metrics import HttpMetrics, consumer_states, metrics_router
 from services.common.queries import reject_unknown_query
 from services.common.tracing import TracingMiddleware
 
 log = logging.getLogger(__name__)
-
-# Chinese reasons for pydantic's error types; custom validators carry their own ("zh" in ctx).
-_ZH = {
-    "missing": "必填项缺失",
-    "string_too_short": "内容过短（至少 {min_length} 个字符）",
-    "string_too_long": "内容过长（最多 {max_length} 个字符）",
-    "string_type": "应为文本",
-    "string_pattern_mismatch": "格式不正确",
-    "too_short": "至少需要 {min_length} 项",
-    "too_long": "最多 {max_length} 项",
-    "greater_than_equal": "不能小于 {ge}",
-    "greater_than": "必须大于 {gt}",
-    "less_than_equal": "不能大于 {le}",
-    "int_parsing": "应为整数",
-    "int_type": "应为整数",
-    "decimal_parsing": "应为数字",
-    "decimal_type": "应为数字",
-    "decimal_max_places": "小数最多 {decimal_places} 位",
-    "decimal_max_digits": "数字位数过多",
-    "enum": "不是可选值之一：{expected}",
-    "literal_error": "不是可选值之一：{expected}",
-    "extra_forbidden": "不允许的字段",
-    "json_invalid": "JSON 格式错误",
-    "model_type": "应为对象",
-    "model_attributes_type": "应为对象",
-    "list_type": "应为列表",
-    "dict_type": "应为对象",
-    "bool_parsing": "应为真或假",
-    "datetime_parsing": "日期时间格式不正确",
-    "datetime_from_date_parsing": "日期时间格式不正确",
-    "timezone_aware": "日期时间须带时区",
-}
 
 
 class ApiError(Exception):
@@ -66,20 +36,31 @@ class ApiError(Exception):
 
 def error_body(code: str, message: str, message_zh: str,
                fields: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """The error body; each field gets its Chinese name (``field_zh``) if it has none."""
+    named = [{**f, "field_zh": f.get("field_zh") or field_zh(f.get("field", ""))}
+             for f in fields or []]
     return {"error": {"code": code, "message": message, "message_zh": message_zh,
-                      "fields": fields or []}}
+                      "fields": named}}
 
 
 def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Pydantic errors as (field, English reason, Chinese reason), all of them at once."""
+    """Pydantic errors as (field, English reason, Chinese reason, the field's Chinese name),
+    all of them at once."""
     out = []
     for e in errors:
         loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")]
-        ctx = e.get("ctx") or {}
-        zh = ctx.get("zh") or _ZH.get(e.get("type", ""), "取值无效")
+        field = ".".join(loc) or "(body)"
+        ctx = dict(e.get("ctx") or {})
+        kind = e.get("type", "")
+        zh = ctx.get("zh") or REASONS_ZH.get(kind, "取值无效")
+        if kind in ("enum", "literal_error") and "expected" in ctx:
+            ctx["expected"] = expected_zh(field, str(ctx["expected"]))
+        if kind == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_TEXTS:
+            zh = PATTERN_TEXTS[ctx["pattern"]]
         with contextlib.suppress(KeyError, IndexError, ValueError):
             zh = zh.format(**ctx)
-        out.append({"field": ".".join(loc) or "(body)", "reason": e.get("msg", ""), "reason_zh": zh})
+        out.append({"field": field, "reason": e.get("msg", ""), "reason_zh": zh,
+                    "field_zh": field_zh(field)})
     return out
 
 
@@ -125,13 +106,13 @@ class RequestGuard:
 
     def _too_large(self) -> dict[str, Any]:
         return error_body("request_too_large", f"The request body is over {self.limit} bytes.",
-                          f"请求内容过大（上限 {self.limit // 1024} KB）。")
+                          f"请求内容过大（上限 {self.limit // 1024} 千字节）。")
 
 
 _NUL_ERROR = error_body("validation_failed", "The request has invalid fields.",
                         "提交的内容有误，请按提示逐项修改。",
                         [{"field": "(request)", "reason": "contains a NUL character",
-                          "reason_zh": "含有不允许的空字符（NUL）"}])
+                          "reason_zh": "含有不允许的空字符"}])
 
 
 def _has_nul(raw: bytes) -> bool:

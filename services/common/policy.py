@@ -64,6 +64,8 @@ class ItemPolicy(_Strict):
     referral_to: str | None = None  # the organisation a referral goes to
     materials: Materials = Materials()
     separation_of_duties: bool = False  # accept, review, confirm: three people (002 §一)
+    # An approval grants money (an allowance, a one-off sum): the decision gives its amount.
+    pays_money: bool = False
     emergency: EmergencyRule | None = None
     alternates: list[Department] = Field(default_factory=list)  # where a returned task may go
     source: str = ""  # the document and article the numbers come from

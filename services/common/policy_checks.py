@@ -43,6 +43,8 @@ def problems(policy: "Policy") -> list[str]:
                 found.append(f"{where}: alternate {alt} is not a department of this region")
             elif alt == owners.get(code):
                 found.append(f"{where}: alternate {alt} is the item's own department")
+        if item.emergency and not item.pays_money:
+            found.append(f"{where}: emergency aid gives money: set pays_money = true")
         if item.extension and item.limit and item.limit.total_with(item.extension) is None:
             found.append(f"{where}: extension must use the same unit as the limit")
     for code in policy.outside.items:

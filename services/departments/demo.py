@@ -36,7 +36,9 @@ async def auto_decide_due(tx: Transaction, department: Department, *, policy: Po
             monthly_income_per_capita=Decimal(str(task.household["monthly_income_per_capita"])),
             household_size=task.household["size"], residence=task.household["residence"],
             income_lines=dict(policy.demo_income_lines))
-        if rules.emergency and decision.outcome == Outcome.approved and decision.amount:
+        if not rules.paying:  # an approval of help that is not money names no sum
+            decision = dataclasses.replace(decision, amount=None)
+        elif rules.emergency and decision.outcome == Outcome.approved and decision.amount:
             # Within the cap, paperwork done with it: the demo has nothing to follow up.
             decision = dataclasses.replace(decision,
                                            amount=min(decision.amount, rules.emergency.cap_yuan))

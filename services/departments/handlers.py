@@ -27,6 +27,7 @@ from services.departments.rules.emergency import (
     check_emergency,
     paperwork_due_at,
 )
+from services.departments.rules.money import check_amount
 from services.departments.tasks import TaskNotFound
 
 __all__ = ["TaskNotFound", "accept_task", "complete_paperwork", "decide_task", "receive_task",
@@ -94,6 +95,7 @@ async def decide_task(tx: Transaction, department: Department, task_id: str,
     task = await tasks.get_task(tx, task_id)
     rules = rules_for(policy, task.items)
     check_emergency(rules.emergency, decision)
+    check_amount(rules.paying, decision)
     current = None
     if task.outcome:
         current = Decision(Outcome(task.outcome), task.reason or "", task.amount,

@@ -1,6 +1,7 @@
 """What a department hands back to the window and routing, and what they hand it: a task
 returned as not its own, materials asked for and supplemented, a deadline extended."""
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -62,6 +63,7 @@ async def request_materials(tx: Transaction, department: Department, task_id: st
     request) for the window to tell the applicant. The task's due time stays as it is."""
     task = await tasks.get_task(tx, task_id)
     needs = material_needs(list(new.materials), policy.materials, task.items)
+    new = dataclasses.replace(new, materials=tuple(m.code for m in needs))  # each once
     requests: list[dict[str, Any]] = list(task.materials_requests or [])
     pending = _pending(requests[-1]) if requests else None
     if not domain.can_request_materials(task.status, pending, new):

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts import Applicant, Department, Household, Outcome
+from services.common.text import FreeText, StaffId
 from services.common.timefmt import LocalTime
 
-StaffId = Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.@-]+$")
 # Checked against the region's materials by the handler (naming each unknown one).
 MaterialCode = Annotated[str, Field(min_length=1, max_length=50)]
 
@@ -19,21 +19,21 @@ class _Request(BaseModel):
 
 class AcceptRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    by: str = StaffId
+    by: StaffId
 
 
 class ReviewRequest(_Request):
     """初审: the preliminary review's opinion, by someone other than the acceptor."""
 
-    by: str = StaffId
-    opinion: str = Field(min_length=1, max_length=2000)
+    by: StaffId
+    opinion: FreeText = Field(min_length=1, max_length=2000)
 
 
 class DecisionRequest(_Request):
     outcome: Outcome
-    reason: str = Field(default="", max_length=2000)
+    reason: FreeText = Field(default="", max_length=2000)
     amount: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
-    decided_by: str = StaffId
+    decided_by: StaffId
     # Emergency aid only: the aid is given now, its paperwork follows by its deadline.
     paperwork_pending: bool = False
 
@@ -41,25 +41,26 @@ class DecisionRequest(_Request):
 class ReturnRequest(_Request):
     """Not this department's: why, in writing, and where it belongs if known."""
 
-    by: str = StaffId
-    reason: str = Field(min_length=1, max_length=2000)
+    by: StaffId
+    reason: FreeText = Field(min_length=1, max_length=2000)
     suggested_department: Department | None = None
 
 
 class MaterialsRequestBody(_Request):
     """Everything still needed, at once (一次性告知): codes of the region's materials."""
 
-    by: str = StaffId
+    by: StaffId
     materials: list[MaterialCode] = Field(min_length=1, max_length=30)
-    note: str = Field(default="", max_length=2000)
+    note: FreeText = Field(default="", max_length=2000)
 
     def codes(self) -> list[str]:
-        """The codes in the order given, each once."""
-        return list(dict.fromkeys(self.materials))
+        """The codes as given, repeats included: each is checked at its position as sent
+        (``materials.N``), then kept once."""
+        return list(self.materials)
 
 
 class PaperworkRequest(_Request):
-    by: str = StaffId
+    by: StaffId
 
 
 class MaterialRead(BaseModel):
@@ -144,14 +145,14 @@ class HistoryRead(BaseModel):
 class AwayRequest(_Request):
     """A holder away: approved by the leader in charge (分管领导, 001 同岗替代 五)."""
 
-    holder: str = StaffId
-    approved_by: str = StaffId
-    reason: str = Field(min_length=1, max_length=500)
+    holder: StaffId
+    approved_by: StaffId
+    reason: FreeText = Field(min_length=1, max_length=500)
     until: AwareDatetime | None = None  # the planned return; none: until they are back
 
 
 class BackRequest(_Request):
-    holder: str = StaffId
+    holder: StaffId
 
 
 class AbsenceRead(BaseModel):

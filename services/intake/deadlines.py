@@ -73,7 +73,7 @@ def parse_received(text: str) -> datetime:
 def check_stage(stage: str) -> str:
     if stage not in STAGES:
         raise DeadlineError("stage", f"stage must be one of {', '.join(STAGES)}",
-                            f"阶段应为 {'、'.join(STAGES)} 之一")
+                            f"阶段应为{'、'.join(STAGE_NAMES[s] for s in STAGES)}之一")
     return stage
 
 
@@ -82,7 +82,7 @@ def check_item(policy: Policy, item: str) -> Item:
     try:
         code = Item(item)
     except ValueError:
-        raise DeadlineError("item", f"unknown item {item!r}", f"未知的救助事项：{item}") from None
+        raise DeadlineError("item", f"unknown item {item!r}", "未知的救助事项") from None
     if code not in policy.items:
         outside = policy.outside.items.get(code)
         where = outside.go_to if outside else policy.outside.go_to
@@ -138,7 +138,7 @@ def check_received(text: str) -> datetime:
         return parse_received(text)
     except ValueError:
         raise DeadlineError("received_at", "not an ISO 8601 date-time",
-                            "日期时间格式不正确（例：2025-09-30T17:00:00+08:00）") from None
+                            "日期时间格式不正确（例：2025-09-30 17:00，北京时间）") from None
 
 
 def _invalid(errors: list[DeadlineError]) -> ApiError:

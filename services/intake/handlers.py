@@ -20,6 +20,7 @@ from contracts import (
     subjects,
 )
 from services.common.http import ApiError
+from services.common.materials import INVALID_MATERIALS, unknown_materials
 from services.common.policy import Policy
 from services.common.uow import Transaction
 from services.intake import domain, notices
@@ -43,6 +44,7 @@ async def submit_application(
     """Register an application (with a receipt, whatever its fate) and publish
     ApplicationRefused for what no policy covers, ApplicationMaterialsRequested if materials
     are missing, else ApplicationSubmitted; a retried key returns the first."""
+    check_materials(data.materials, policy)
     request_hash = domain.fingerprint(data.model_dump(mode="json"))
     if idempotency_key:
         existing = await tx.session.scalar(
@@ -63,7 +65,8 @@ async def submit_application(
         request_hash=request_hash, status=ApplicationStatus.received, channel=data.channel,
         received_by=data.received_by, owner=data.received_by, received_at=now,
         applicant=data.applicant.model_dump(mode="json"),
-        household=data.household.model_dump(mode="json"), materials=data.materials,
+        household=data.household.model_dump(mode="json"),
+        materials=list(dict.fromkeys(data.materials)),
         description=data.description,
         on_behalf_of=data.on_behalf_of.model_dump(mode="json") if data.on_behalf_of else None,
         missing_materials={code: [str(i) for i in items] for code, items in missing.items()},
@@ -99,13 +102,14 @@ async def supplement_materials(tx: Transaction, application_id: str, data: Mater
                                policy: Policy) -> Application:
     """Record materials brought to the window; publishes ApplicationSubmitted when the last
     missing one arrives, and TaskMaterialsSupplemented for each department request met."""
+    check_materials(data.materials, policy)
     app = await _get(tx, application_id)
     now = tx.clock.now()
-    app.materials = list(dict.fromkeys([*app.materials, *data.materials]))
+    brought = list(dict.fromkeys(data.materials))
+    app.materials = list(dict.fromkeys([*app.materials, *brought]))
     tx.session.add(HistoryEntry(application_id=app.id, at=now, event="materials_supplemented",
                                 actor=data.received_by, detail="补充材料：" + "、".join(
-                                    policy.materials[c].name if c in policy.materials else c
-                                    for c in data.materials)))
+                                    policy.materials[c].name for c in brought)))
     if app.status == ApplicationStatus.awaiting_materials:
         still = domain.missing_after(app.missing_materials or {}, app.materials)
         app.missing_materials = still
@@ -129,6 +133,16 @@ async def supplement_materials(tx: Transaction, application_id: str, data: Mater
                 message_id=f"{request.id}:supplemented",
             )
     return app
+
+
+def check_materials(codes: list[str], policy: Policy) -> None:
+    """Refuse (422) every code the region's catalogue does not have, as a department's
+    materials request does; before anything is written."""
+    unknown = unknown_materials(codes, policy.materials)
+    if unknown:
+        raise ApiError(422, INVALID_MATERIALS, "some materials are not in this region's catalogue",
+                       "部分材料不在本地区材料目录中",
+                       [{"field": f, "reason": r, "reason_zh": z} for f, r, z in unknown])
 
 
 async def hand_over(tx: Transaction, application_id: str, data: HandoverRequest) -> Application:

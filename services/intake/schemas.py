@@ -1,39 +1,42 @@
 """HTTP schemas of intake: what the window sends and what it reads back."""
 
 import re
+from datetime import datetime
 from decimal import Decimal
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
-from stdnum.cn import ric
-from stdnum.exceptions import InvalidChecksum, ValidationError
 
-from contracts import Applicant, Channel, Household, Item, OnBehalfOf
+from contracts import Applicant, Channel, Household, HouseholdMember, Item, OnBehalfOf
+from services.common.idnumber import InvalidIdNumber, check_resident_id
+from services.common.text import FreeLine, FreeText, PersonName, StaffId
 from services.common.timefmt import LocalTime
+from services.common.workdays import SHANGHAI
 
 _MATERIAL_CODE = re.compile(r"[A-Za-z0-9_]{1,50}")
-StaffId = Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.@-]+$")
 
 
 def _error(code: str, en: str, zh: str) -> PydanticCustomError:
     return PydanticCustomError(code, en, {"zh": zh})
 
 
+# The wire models with what a person may type checked: names refuse invisible characters,
+# free texts lose control characters (services/common/text.py). Same fields and limits.
 class ApplicantIn(Applicant):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    name: PersonName = Field(min_length=1, max_length=50)
+    address: FreeLine = Field(default="", max_length=200)
+    village: FreeLine = Field(default="", max_length=100)
 
     @field_validator("id_number")
     @classmethod
     def _resident_id(cls, value: str) -> str:
         try:
-            return ric.validate(value)
-        except InvalidChecksum:
-            raise _error("id_number_checksum", "identity number check digit is wrong",
-                         "身份证号码校验位错误，请核对") from None
-        except ValidationError:
-            raise _error("id_number_invalid", "not a valid resident identity number",
-                         "不是有效的居民身份证号码（18位，含出生日期）") from None
+            return check_resident_id(value, datetime.now(SHANGHAI).date())
+        except InvalidIdNumber as exc:
+            raise _error(exc.code, exc.message, exc.message_zh) from None
 
     @field_validator("phone")
     @classmethod
@@ -49,12 +52,25 @@ class ApplicantIn(Applicant):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+class HouseholdMemberIn(HouseholdMember):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    name: PersonName = Field(min_length=1, max_length=50)
+    relation: FreeLine = Field(default="", max_length=20)
+    school: FreeLine = Field(default="", max_length=100)
+
+
 class HouseholdIn(Household):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    members: list[HouseholdMemberIn] = Field(default_factory=list, max_length=30)
 
 
 class OnBehalfOfIn(OnBehalfOf):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    name: PersonName = Field(min_length=1, max_length=50)
+    role: PersonName = Field(min_length=1, max_length=50)
 
 
 class ApplicationCreate(BaseModel):
@@ -63,14 +79,14 @@ class ApplicationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     channel: Channel
-    received_by: str = StaffId
+    received_by: StaffId
     applicant: ApplicantIn
     household: HouseholdIn
     items: list[Item] = Field(min_length=1, max_length=len(Item))
     materials: list[str] = Field(
         default_factory=list, max_length=50,
     )
-    description: str = Field(default="", max_length=2000)
+    description: FreeText = Field(default="", max_length=2000)
     on_behalf_of: OnBehalfOfIn | None = None
 
     @field_validator("items")
@@ -83,11 +99,13 @@ class ApplicationCreate(BaseModel):
     @field_validator("materials")
     @classmethod
     def _material_codes(cls, value: list[str]) -> list[str]:
+        # Kept as sent, repeats included: the handler checks each against the region's
+        # catalogue at its position (materials.N), then keeps it once.
         for code in value:
             if not _MATERIAL_CODE.fullmatch(code):
                 raise _error("material_code", f"not a material code: {code[:50]!r}",
                              "材料代码应为字母、数字或下划线，最长50个字符")
-        return list(dict.fromkeys(value))
+        return value
 
 
 class MissingMaterial(BaseModel):
@@ -200,7 +218,7 @@ class MaterialsSupplement(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    received_by: str = StaffId
+    received_by: StaffId
     materials: list[str] = Field(min_length=1, max_length=50)
 
     @field_validator("materials")
@@ -214,6 +232,6 @@ class HandoverRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    from_staff: str = StaffId
-    to_staff: str = StaffId
-    reason: str = Field(min_length=1, max_length=500)
+    from_staff: StaffId
+    to_staff: StaffId
+    reason: FreeText = Field(min_length=1, max_length=500)

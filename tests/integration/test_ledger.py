@@ -58,8 +58,9 @@ async def _decide(dept: httpx.AsyncClient, task_id: str, outcome: str, by: str,
                   reason: str = "") -> None:
     accepted = await dept.post(f"/api/v1/tasks/{task_id}/accept", json={"by": by})
     assert accepted.status_code == 200, accepted.text
+    amount = {"amount": "600.00"} if outcome == "approved" else {}  # education aid pays money
     decided = await dept.post(f"/api/v1/tasks/{task_id}/decision",
-                              json={"outcome": outcome, "reason": reason, "decided_by": by})
+                              json={"outcome": outcome, "reason": reason, "decided_by": by} | amount)
     assert decided.status_code == 200, decided.text
 
 

@@ -2,6 +2,7 @@
 answers from the command line and over HTTP, and clear refusals."""
 
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -268,6 +269,8 @@ async def test_bad_questions_are_422_naming_each_field(
     assert error["code"] == "validation_failed" and error["message_zh"]
     assert [f["field"] for f in error["fields"]] == fields
     assert all(f["reason"] and f["reason_zh"] for f in error["fields"])
+    # Wholly Chinese: no code or English word in what a person reads in Chinese.
+    assert not any(re.search("[A-Za-z]", f["reason_zh"] + f["field_zh"]) for f in error["fields"])
 
 
 async def test_an_item_outside_the_region_says_where_to_go() -> None:

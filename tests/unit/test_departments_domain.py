@@ -370,7 +370,9 @@ def test_a_tasks_rules_come_from_its_items() -> None:
     assert rules_for(POLICY, ["temporary_aid", "tekun"]).separation_of_duties is True
     emergency = rules_for(POLICY, ["emergency_aid"])
     assert (emergency.separation_of_duties, emergency.emergency_cap_yuan) == (False, 5000)
-    assert rules_for(POLICY, ["education_aid"]) == TaskRules()
+    assert rules_for(POLICY, ["employment_aid"]) == TaskRules()
+    assert rules_for(POLICY, ["education_aid", "employment_aid", "medical_aid"]).paying == (
+        "education_aid", "medical_aid")  # pays_money in the policy
 
 
 # -- Substitution (同岗替代, 001) ----------------------------------------------------------------

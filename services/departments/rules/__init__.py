@@ -1,5 +1,5 @@
 """What the region policy asks of a department's tasks, with no I/O: separation of duties,
-emergency aid, materials, substitution (同岗替代) and 免申即享."""
+emergency aid, amounts of money, materials, substitution (同岗替代) and 免申即享."""
 
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,6 +14,7 @@ class TaskRules:
 
     separation_of_duties: bool = False  # accept, review, confirm: three people (002 §一)
     emergency: EmergencyRule | None = None  # small amount first, paperwork after (002 §四)
+    paying: tuple[str, ...] = ()  # its items whose approval grants money: amount required
 
     @property
     def emergency_cap_yuan(self) -> Decimal | None:
@@ -27,4 +28,5 @@ def rules_for(policy: Policy, items: list[str]) -> TaskRules:
     return TaskRules(
         separation_of_duties=any(p.separation_of_duties for p in found),
         emergency=next((p.emergency for p in found if p.emergency), None),
+        paying=tuple(i for i in items if i in policy.items and policy.items[Item(i)].pays_money),
     )

@@ -2,23 +2,21 @@
 knows, and never one the system can verify itself (002 §九)."""
 
 from contracts import MaterialNeed
+from services.common.materials import INVALID_MATERIALS, unknown_materials
 from services.common.policy import MaterialPolicy
 from services.departments.domain import TaskRuleError
 
 
 def material_needs(codes: list[str], known: dict[str, MaterialPolicy],
                    items: list[str]) -> list[MaterialNeed]:
-    """The materials asked for, named as the policy names them; every bad code is reported."""
-    problems: list[tuple[str, str, str]] = []
-    for n, code in enumerate(codes):
-        if code not in known:
-            problems.append((f"materials.{n}", f"unknown material {code!r}",
-                             f"未知的材料代码 {code}"))
-        elif known[code].verifiable:
-            problems.append((f"materials.{n}",
-                             f"{code} is verified by the system itself: do not ask for it",
-                             f"{known[code].name}可由系统核验，不得要求群众提供"))
+    """The materials asked for (each once), named as the policy names them; every bad code is
+    reported at its position as sent."""
+    problems = unknown_materials(codes, known)
+    problems += [(f"materials.{n}", f"{code} is verified by the system itself: do not ask for it",
+                  f"{known[code].name}可由系统核验，不得要求群众提供")
+                 for n, code in enumerate(codes) if code in known and known[code].verifiable]
     if problems:
-        raise TaskRuleError("invalid_materials", "some materials cannot be asked for",
-                            "部分材料不能要求补充", fields=problems)
-    return [MaterialNeed(code=c, name=known[c].name, items=items) for c in codes]
+        raise TaskRuleError(INVALID_MATERIALS, "some materials cannot be asked for",
+                            "部分材料不能要求补充",
+                            fields=sorted(problems, key=lambda p: int(p[0].split(".")[1])))
+    return [MaterialNeed(code=c, name=known[c].name, items=items) for c in dict.fromkeys(codes)]

@@ -6,18 +6,17 @@ from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from contracts import ITEM_NAMES, Department
+from contracts import ITEM_NAMES
 from services.common.policy import Policy
 from services.common.runtime import Runtime
 from services.common.timefmt import LocalTime
 from services.routing import examples
 from services.routing.jointmeeting import handlers
 from services.routing.jointmeeting.domain import OPEN
+from services.routing.jointmeeting.schemas import AssignRequest, ReferRequest
 from services.routing.models import JointMeetingCase
 
 CaseId = Annotated[str, Path(min_length=1, max_length=64)]
-By = Annotated[str, Field(min_length=1, max_length=50, description="who decides: the "
-                          "convener of the joint meeting, or a supervisor")]
 
 
 class CaseRead(BaseModel):
@@ -49,22 +48,6 @@ class CaseRead(BaseModel):
 
 
 _COLUMNS = [f for f in CaseRead.model_fields if f != "item_names"]
-
-
-class AssignRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    department: Department
-    by: By
-    note: str = Field(default="", max_length=400)
-
-
-class ReferRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    organisation: str = Field(min_length=1, max_length=200)
-    by: By
-    note: str = Field(default="", max_length=1000)
 
 
 def build_router(runtime: Runtime, policy: Policy) -> APIRouter:

@@ -6,7 +6,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from services.common.glossary import field_zh
 from services.common.limits import Limit
+from services.common.text import FreeText, StaffName
 from services.common.timefmt import LocalTime
 
 _UNITS = ("working_days", "days", "hours")
@@ -25,7 +27,7 @@ class ExtendBy(BaseModel):
     def _one_unit(self) -> "ExtendBy":
         if sum(getattr(self, u) is not None for u in _UNITS) != 1:
             raise PydanticCustomError("one_unit", "give exactly one of working_days, days or hours",
-                                      {"zh": "working_days、days、hours 须且只能填写一项"})
+                                      {"zh": f"{'、'.join(map(field_zh, _UNITS))}须且只能填写一项"})
         return self
 
     def limit(self) -> Limit:
@@ -38,16 +40,16 @@ class ExtensionCreate(BaseModel):
 
     task_id: str = Field(min_length=1, max_length=64)
     extend_by: ExtendBy
-    approved_by: str = Field(min_length=1, max_length=50, description="a supervisor")
-    reason: str = Field(min_length=1, max_length=2000)
+    approved_by: StaffName = Field(description="a supervisor")
+    reason: FreeText = Field(max_length=2000)  # cleaned, then required below
 
     @field_validator("reason")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if not value:
             raise PydanticCustomError("reason_blank", "a reason is required",
                                       {"zh": "必须说明延期理由"})
-        return value.strip()
+        return value
 
 
 class ExtensionRead(BaseModel):
