@@ -38,6 +38,15 @@ _PROPAGATING_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.asgi")
 
 _TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
+# Lines that tell neither a person at the console nor an operator anything: alembic naming
+# its plugins and dialect at every start, faststream announcing each task's callback as the
+# broker stops (by logger-name prefix and the start of the message).
+_NOISE = (
+    ("alembic.runtime.plugins", re.compile(r"setup plugin ")),
+    ("alembic.runtime.migration", re.compile(r"Context impl |Will assume ")),
+    ("faststream", re.compile(r"callback for .* is being executed")),
+)
+
 # Not next to another letter or digit, so that hex ids (uuid4().hex) with a run of digits
 # inside are left alone, while "身份证340123…" and "id=340123…" are masked.
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
@@ -143,6 +152,22 @@ def _exception_text(formatter: logging.Formatter, record: logging.LogRecord) -> 
     return "\n".join(parts)
 
 
+class QuietFilter(logging.Filter):
+    """Drops the lines of ``_NOISE``; keeps a migration's line to its first (the revision's
+    docstring follows it, a dozen lines per service on a first start)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(("alembic", "faststream")):
+            return True
+        message = record.getMessage()
+        for prefix, pattern in _NOISE:
+            if record.name.startswith(prefix) and pattern.match(message):
+                return False
+        if record.name == "alembic.runtime.migration" and "\n" in message:
+            record.msg, record.args = message.splitlines()[0], None
+        return True
+
+
 class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
     """Marks the handler ``configure`` installed, so that configuring again replaces it."""
 
@@ -156,6 +181,7 @@ def configure(service: str, level: str | int = "INFO", json: bool = True,
     handler = _Handler(stream if stream is not None else sys.stdout)
     handler.setFormatter(JsonFormatter(service) if json else TextFormatter())
     handler.addFilter(ContextFilter())
+    handler.addFilter(QuietFilter())
     level = level.upper() if isinstance(level, str) else level
 
     root = logging.getLogger()
@@ -177,4 +203,15 @@ def configure(service: str, level: str | int = "INFO", json: bool = True,
         logger.addHandler(handler)
         logger.propagate = False
         logger.setLevel(logging.NOTSET)
+    return handler
+
+
+def configure_console(stream: TextIO, force: bool = False) -> logging.Handler | None:
+    """The launcher's own lines (``up``, ``status``, …): text on ``stream``, without a line
+    for every HTTP request it makes. Like ``logging.basicConfig``, it leaves a process whose
+    logging is set up already (a test runner calling the CLI) alone, unless ``force``."""
+    if logging.getLogger().handlers and not force:
+        return None
+    handler = configure("onedoor", "INFO", json=False, stream=stream)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     return handler
