@@ -27,6 +27,8 @@ from typing import Any, TextIO
 
 from opentelemetry import trace
 
+from services.common.lognoise import QuietFilter
+
 # The application the current task is working on (a message's or a request's).
 application_id_var: ContextVar[str | None] = ContextVar("onedoor_application_id", default=None)
 
@@ -37,15 +39,6 @@ _OWN_HANDLER_LOGGERS = ("faststream", "faststream.access", "faststream.access.na
 _PROPAGATING_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.asgi")
 
 _TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
-
-# Lines that tell neither a person at the console nor an operator anything: alembic naming
-# its plugins and dialect at every start, faststream announcing each task's callback as the
-# broker stops (by logger-name prefix and the start of the message).
-_NOISE = (
-    ("alembic.runtime.plugins", re.compile(r"setup plugin ")),
-    ("alembic.runtime.migration", re.compile(r"Context impl |Will assume ")),
-    ("faststream", re.compile(r"callback for .* is being executed")),
-)
 
 # Not next to another letter or digit, so that hex ids (uuid4().hex) with a run of digits
 # inside are left alone, while "身份证340123…" and "id=340123…" are masked.
@@ -150,22 +143,6 @@ def _exception_text(formatter: logging.Formatter, record: logging.LogRecord) -> 
     if record.stack_info:
         parts.append(formatter.formatStack(record.stack_info))
     return "\n".join(parts)
-
-
-class QuietFilter(logging.Filter):
-    """Drops the lines of ``_NOISE``; keeps a migration's line to its first (the revision's
-    docstring follows it, a dozen lines per service on a first start)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not record.name.startswith(("alembic", "faststream")):
-            return True
-        message = record.getMessage()
-        for prefix, pattern in _NOISE:
-            if record.name.startswith(prefix) and pattern.match(message):
-                return False
-        if record.name == "alembic.runtime.migration" and "\n" in message:
-            record.msg, record.args = message.splitlines()[0], None
-        return True
 
 
 class _Handler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -1,5 +1,6 @@
 """The libraries' chatter stays out of every service's log; what a person needs stays in."""
 
+import asyncio
 import io
 import logging
 from collections.abc import Iterator
@@ -54,3 +55,19 @@ def test_the_launcher_console_has_no_line_per_http_request() -> None:
 
     assert stream.getvalue().splitlines()[-1].endswith("onedoor: every service is ready")
     assert "HTTP Request" not in stream.getvalue()
+
+
+def test_a_connection_reset_cancelled_at_shutdown_leaves_no_traceback() -> None:
+    stream = io.StringIO()
+    logs.configure("notify", "INFO", json=False, stream=stream)
+    pool = logging.getLogger("sqlalchemy.pool.impl.AsyncAdaptedQueuePool")
+
+    for error in (asyncio.CancelledError(), OSError("disk I/O error")):
+        try:
+            raise error
+        except BaseException:
+            pool.error("Exception during reset or similar", exc_info=True)
+
+    text = stream.getvalue()
+    assert "CancelledError" not in text
+    assert "OSError: disk I/O error" in text  # a real failure still shows, with its traceback
