@@ -36,7 +36,11 @@ def _onedoor(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str
         out, err = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGINT)
-        out, err = process.communicate(timeout=30)
+        try:
+            out, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # a child deaf to Ctrl-C: no survivor either way
+            os.killpg(process.pid, signal.SIGKILL)
+            out, err = process.communicate()
         pytest.fail(f"onedoor {' '.join(args)} was still running after {timeout}s:\n{out[-3000:]}"
                     f"\n{err[-3000:]}")
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
