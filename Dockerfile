@@ -31,15 +31,16 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
  && pip install --no-cache-dir -c constraints.txt -r /tmp/requirements.txt \
  && rm /tmp/requirements.txt
 
-# Then the project itself (its dependencies are already satisfied). The source tree is
-# removed afterwards: the installed package in site-packages is what runs.
-COPY . .
-RUN pip install --no-cache-dir -c constraints.txt . \
- && cd / \
+# Then the project itself (its dependencies are already satisfied), installed from /src
+# while working elsewhere, so that the source tree can go: the installed package in
+# site-packages is what runs.
+WORKDIR /var/lib/onedoor
+COPY . /src
+RUN pip install --no-cache-dir -c /src/constraints.txt /src \
  && rm -rf /src
 
-WORKDIR /var/lib/onedoor
-USER onedoor:onedoor
+# By number: a host or an orchestrator checking "runs as non-root" cannot resolve a name.
+USER 10001:10001
 
 # Containers must listen on every interface (the default, 127.0.0.1, is for `onedoor up`).
 # ONEDOOR_PORT is the HTTP port; compose gives every service its own.
@@ -51,8 +52,8 @@ EXPOSE 8000
 
 # Liveness only (/health answers once the service has started); /ready is for load
 # balancers. No curl in the slim image, so python does the request; any error or non-2xx
-# status exits 1.
+# status raises, and python exits 1 (unhealthy).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
-    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('ONEDOOR_PORT', '8000'), timeout=4)" || exit 1
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('ONEDOOR_PORT', '8000'), timeout=4)"]
 
 CMD ["onedoor", "--help"]

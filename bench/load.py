@@ -5,63 +5,37 @@ every stage at the end — every count must match.
 
 Starts ``onedoor up`` on free loopback ports (its own nats-server, SQLite files in a temporary
 directory unless --database-url is given), with departments deciding by themselves at once.
-Each application asks for three kinds of help in three departments. Prints the figures and
-exits non-zero if any count is off.
+Each application asks for three kinds of help in three departments. Prints what it is doing
+as it goes, then the figures; exits non-zero if any count is off. Its temporary directory is
+removed at the end unless --keep is given (or the run failed: its logs are kept then).
 """
 
 import argparse
 import asyncio
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import nats
 
+from bench.progress import Progress
+from bench.report import ITEMS, Report, expected_counts
 from contracts import subjects
 from services.launcher.demo import sample_application
 from services.launcher.natsserver import free_port, port_is_free
 from services.launcher.topology import topology
 
-ITEMS = ["dibao", "education_aid", "medical_aid"]  # three departments
-DEPARTMENTS = ("civil_affairs", "education", "medical")
 
-
-@dataclass
-class Report:
-    applications: int
-    submit_seconds: float = 0.0
-    complete_seconds: float = 0.0
-    counts: dict[str, int] = field(default_factory=dict)
-    expected: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def mismatches(self) -> list[str]:
-        return [f"{k}: expected {v}, counted {self.counts.get(k)}"
-                for k, v in self.expected.items() if self.counts.get(k) != v]
-
-    def print(self) -> None:
-        n = self.applications
-        print(f"\napplications: {n} (each with {len(ITEMS)} items in {len(DEPARTMENTS)} departments)")
-        print(f"submitted in {self.submit_seconds:.1f}s: {n / self.submit_seconds:.0f} applications/s")
-        print(f"all completed {self.complete_seconds:.1f}s after the first submission: "
-              f"{n / self.complete_seconds:.0f} applications/s end to end")
-        print(f"\n{'stage':<44}{'expected':>10}{'counted':>10}")
-        for key, value in self.expected.items():
-            mark = "" if self.counts.get(key) == value else "   <-- MISMATCH"
-            print(f"{key:<44}{value:>10}{self.counts.get(key, '-')!s:>10}{mark}")
-        print("\nevery count matches" if not self.mismatches else
-              f"\n{len(self.mismatches)} count(s) do not match")
-
-
-async def submit(intake: str, n: int, concurrency: int, rng: random.Random) -> list[str]:
+async def submit(intake: str, n: int, concurrency: int, rng: random.Random,
+                 progress: Progress) -> list[str]:
     """Post ``n`` applications, ``concurrency`` at a time, each retried under its own key."""
     bodies = [sample_application(rng, ITEMS) for _ in range(n)]
     ids: list[str] = []
@@ -80,6 +54,7 @@ async def submit(intake: str, n: int, concurrency: int, rng: random.Random) -> l
                         r = await http.post("/api/v1/applications", json=body, headers=key)
                         if r.status_code == 201:
                             ids.append(r.json()["id"])
+                            progress.counted("submitted", len(ids), n)
                             break
                     except httpx.HTTPError:
                         pass
@@ -89,12 +64,13 @@ async def submit(intake: str, n: int, concurrency: int, rng: random.Random) -> l
     return ids
 
 
-async def wait_completed(intake: str, n: int, timeout: float) -> None:
+async def wait_completed(intake: str, n: int, timeout: float, progress: Progress) -> None:
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(base_url=intake, timeout=30) as http:
         while time.monotonic() < deadline:
             page = (await http.get("/api/v1/applications",
                                    params={"status": "completed", "limit": 1})).json()
+            progress.counted("completed", min(page["total"], n), n)
             if page["total"] >= n:
                 return
             await asyncio.sleep(0.5)
@@ -142,28 +118,11 @@ async def count_stages(base_port: int, nats_url: str) -> dict[str, int]:
     return counts
 
 
-def expected_counts(n: int) -> dict[str, int]:
-    tasks, notices = len(DEPARTMENTS) * n, 2 * len(DEPARTMENTS) * n + 2 * n
-    expected = {
-        "intake: applications": n, "intake: application_items": tasks,
-        "intake: notifications": notices, "routing: handoffs": tasks,
-        "notify: cases": n, "notify: decisions": tasks, "notify: notices": notices,
-        "stream: application.submitted": n, "stream: application.routed": n,
-        "stream: task.assigned": tasks, "stream: task.accepted": tasks,
-        "stream: task.decided": tasks, "stream: application.completed": n,
-        "stream: notification.sent": notices,
-    }
-    for code in DEPARTMENTS:
-        expected[f"dept-{code}: tasks"] = n
-    for spec in topology(0):
-        expected[f"{spec.name}: events not yet published"] = 0
-        expected[f"{spec.name}: open dead letters"] = 0
-    return expected
-
-
 def run(n: int, data_dir: Path, *, concurrency: int = 32, database_url: str | None = None,
-        timeout: float = 1800, seed: int = 1, env: dict[str, str] | None = None) -> Report:
+        timeout: float = 1800, seed: int = 1, env: dict[str, str] | None = None,
+        progress: Progress | None = None) -> Report:
     """Start the system, push ``n`` applications through it, count, stop; returns the figures."""
+    progress = progress or Progress()
     base, nats_port = _port_block(9), free_port()
     args = [sys.executable, "-m", "services.launcher", "up", "--data-dir", str(data_dir),
             "--http-port", str(base), "--nats-port", str(nats_port), "--auto-decide-after", "0"]
@@ -172,21 +131,28 @@ def run(n: int, data_dir: Path, *, concurrency: int = 32, database_url: str | No
     log = (data_dir / "onedoor-up.log")
     data_dir.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
+        progress.say(f"starting the system (onedoor up; its log: {log})")
         up = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
                               env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
         try:
             _wait_ready([s.port for s in topology(base)], up, log)
+            progress.say(f"every service is ready; submitting {n} application(s), "
+                         f"{concurrency} at a time")
             report = Report(n)
             started = time.monotonic()
-            asyncio.run(submit(f"http://127.0.0.1:{base}", n, concurrency, random.Random(seed)))
+            asyncio.run(submit(f"http://127.0.0.1:{base}", n, concurrency, random.Random(seed),
+                               progress))
             report.submit_seconds = time.monotonic() - started
-            asyncio.run(wait_completed(f"http://127.0.0.1:{base}", n, timeout))
+            asyncio.run(wait_completed(f"http://127.0.0.1:{base}", n, timeout, progress))
             report.complete_seconds = time.monotonic() - started
+            progress.say("every application completed; waiting until nothing moves")
             asyncio.run(wait_quiet(base, f"nats://127.0.0.1:{nats_port}", timeout))
+            progress.say("counting every stage")
             report.counts = asyncio.run(count_stages(base, f"nats://127.0.0.1:{nats_port}"))
             report.expected = expected_counts(n)
             return report
         finally:
+            progress.say("stopping the system")
             up.send_signal(2)
             up.wait(60)
 
@@ -215,20 +181,36 @@ def _wait_ready(ports: list[int], up: subprocess.Popen, log: Path, timeout: floa
             time.sleep(0.3)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--applications", type=int, default=10_000)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--applications", type=int, default=10_000,
+                        help="how many (default: %(default)s)")
+    parser.add_argument("--concurrency", type=int, default=32,
+                        help="requests in flight at once (default: %(default)s)")
     parser.add_argument("--database-url", help="PostgreSQL instead of SQLite files")
-    parser.add_argument("--data-dir", type=Path, help="default: a new temporary directory")
-    args = parser.parse_args()
+    parser.add_argument("--data-dir", type=Path,
+                        help="where the databases and logs go, kept (default: a temporary "
+                             "directory, removed at the end)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the temporary directory (it is kept anyway when the run fails)")
+    args = parser.parse_args(argv)
+    temporary = args.data_dir is None
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="onedoor-bench-"))
-    print(f"data and logs: {data_dir}")
-    report = run(args.applications, data_dir, concurrency=args.concurrency,
-                 database_url=args.database_url)
-    report.print()
-    sys.exit(1 if report.mismatches else 0)
+    print(f"data and logs: {data_dir}", flush=True)
+    ok = False
+    try:
+        report = run(args.applications, data_dir, concurrency=args.concurrency,
+                     database_url=args.database_url)
+        report.print()
+        ok = not report.mismatches
+    finally:
+        if temporary and ok and not args.keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
+            print(f"removed {data_dir} (--keep keeps it)")
+        else:
+            print(f"data and logs kept in {data_dir}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

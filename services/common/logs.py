@@ -27,6 +27,8 @@ from typing import Any, TextIO
 
 from opentelemetry import trace
 
+from services.common.lognoise import QuietFilter
+
 # The application the current task is working on (a message's or a request's).
 application_id_var: ContextVar[str | None] = ContextVar("onedoor_application_id", default=None)
 
@@ -156,6 +158,7 @@ def configure(service: str, level: str | int = "INFO", json: bool = True,
     handler = _Handler(stream if stream is not None else sys.stdout)
     handler.setFormatter(JsonFormatter(service) if json else TextFormatter())
     handler.addFilter(ContextFilter())
+    handler.addFilter(QuietFilter())
     level = level.upper() if isinstance(level, str) else level
 
     root = logging.getLogger()
@@ -177,4 +180,15 @@ def configure(service: str, level: str | int = "INFO", json: bool = True,
         logger.addHandler(handler)
         logger.propagate = False
         logger.setLevel(logging.NOTSET)
+    return handler
+
+
+def configure_console(stream: TextIO, force: bool = False) -> logging.Handler | None:
+    """The launcher's own lines (``up``, ``status``, …): text on ``stream``, without a line
+    for every HTTP request it makes. Like ``logging.basicConfig``, it leaves a process whose
+    logging is set up already (a test runner calling the CLI) alone, unless ``force``."""
+    if logging.getLogger().handlers and not force:
+        return None
+    handler = configure("onedoor", "INFO", json=False, stream=stream)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     return handler

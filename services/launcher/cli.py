@@ -1,34 +1,46 @@
-"""``onedoor``: ``up`` runs the whole system; ``run`` runs one service alone."""
+"""``onedoor``: ``up`` runs the whole system; ``run`` runs one service alone; the rest ask it.
+
+Log lines of the commands that answer a question (``status``, ``dead-letters``, ``policy``,
+``deadline``, ``trace``) go to stderr, so that their stdout holds their answer alone and can
+be piped; ``up`` is a console, its own lines and its children's on stdout.
+"""
 
 import argparse
 import asyncio
-import contextlib
 import importlib
-import logging
-import os
 import sys
-from pathlib import Path
 
-import httpx
 import uvicorn
 
 from contracts import Department
 from services.common import logs
-from services.common.settings import Settings
-from services.launcher import demo, natsserver, ops, policycmd, status, trace
-from services.launcher.supervisor import Supervisor
-from services.launcher.topology import SERVICES, topology
+from services.launcher import ops, options, policycmd, status, trace
+from services.launcher.preflight import (
+    CONFIG_ERROR,
+    ConfigError,
+    check_database_url,
+    check_port,
+    check_region,
+    check_settings,
+)
+from services.launcher.up import up
 
-log = logging.getLogger("onedoor")
+# Help for options a command's own parser leaves without it.
+_FALLBACK_HELP = {
+    "application_id": "the application's id (as in its combined view)",
+    "--data-dir": "the data directory 'up' was given",
+    "--http-port": "intake's port (as for 'up')",
+    "--host": "where the services listen",
+}
 
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stdout,
-                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     if args.command == "run":
         run_service(args)
-    elif args.command == "trace":
+        return
+    logs.configure_console(sys.stdout if args.command == "up" else sys.stderr)
+    if args.command == "trace":
         sys.exit(trace.run(args))
     elif args.command == "dead-letters":
         sys.exit(ops.run(args))
@@ -37,61 +49,51 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command in ("policy", "deadline"):
         sys.exit(policycmd.run(args))
     elif args.command == "up":
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(up(args))
+        try:
+            sys.exit(asyncio.run(up(args)))
+        except KeyboardInterrupt:  # a second Ctrl-C while stopping
+            sys.exit(130)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="onedoor", description="一门受理、协同办理 — OneDoor")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    up_ = sub.add_parser("up", help="start NATS and every service as separate processes")
-    up_.add_argument("--data-dir", type=Path, default=Path("./var"))
-    up_.add_argument("--http-port", type=int, default=8000,
-                     help="intake's port; departments take the next six, notify and routing the two after")
-    up_.add_argument("--nats-url", help="use this NATS instead of starting one")
-    up_.add_argument("--nats-port", type=int, default=4222,
-                     help="port of the NATS started here (a free one if this is taken)")
-    up_.add_argument("--cluster", action="store_true",
-                     help="start a three-node NATS cluster (JetStream replicas 3) on the "
-                          "--nats-port and the two ports after it")
-    up_.add_argument("--database-url", help="PostgreSQL URL (each service its own schema); "
-                                            "default: SQLite files under the data directory")
-    up_.add_argument("--region", default="default")
-    up_.add_argument("--demo", action="store_true",
-                     help="departments decide by themselves after a short pause; load sample applications")
-    up_.add_argument("--auto-decide-after", type=float,
-                     help="departments decide by themselves this many seconds after assignment")
-
-    run = sub.add_parser("run", help="run one service alone")
-    run.add_argument("service", choices=SERVICES)
-    run.add_argument("department", nargs="?", choices=[d.value for d in Department])
-    run.add_argument("--nats-url")
-    run.add_argument("--database-url")
-    run.add_argument("--data-dir", type=Path)
-    run.add_argument("--http-port", type=int)
-    run.add_argument("--region")
-    run.add_argument("--auto-decide-after", type=float,
-                     help="demo: decide tasks automatically this many seconds after assignment")
+    parser = options.Parser(prog="onedoor", description="一门受理、协同办理 — OneDoor")
+    options.add_version(parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=options.Parser,
+                                metavar="COMMAND")
+    options.add_up(sub)
+    options.add_run(sub)
     ops.add_parser(sub)
     policycmd.add_parser(sub)
     status.add_parser(sub)
     trace.add_parser(sub)
+    for command in sub.choices.values():
+        for action in command._actions:
+            key = action.option_strings[0] if action.option_strings else action.dest
+            if not action.help and key in _FALLBACK_HELP:
+                action.help = _FALLBACK_HELP[key]
     return parser
 
 
 def run_service(args: argparse.Namespace) -> None:
     """Run one service in this process (what ``up`` starts for each child)."""
+    name = f"dept-{args.department}" if args.service == "department" else args.service
+    if args.service == "department" and not args.department:
+        sys.exit("onedoor run department: name the department, e.g. 'education'")
     overrides = {k: v for k, v in {
         "nats_url": args.nats_url, "database_url": args.database_url, "data_dir": args.data_dir,
         "port": args.http_port, "region": args.region,
         "auto_decide_after": args.auto_decide_after,
     }.items() if v is not None}
-    settings = Settings(**overrides)
-    if args.service == "department" and not args.department:
-        sys.exit("onedoor run department: name the department, e.g. 'education'")
+    try:
+        settings = check_settings(**overrides)
+        check_region(settings.region)
+        check_database_url(settings.database_url)
+        check_port(settings.port, settings.host)
+    except ConfigError as exc:
+        # One line and a code the supervisor of `up` does not restart: it would fail again.
+        print(f"onedoor run {name}: {exc}", file=sys.stderr)
+        sys.exit(CONFIG_ERROR)
     # One JSON object per line (ONEDOOR_LOG_FORMAT=text: readable lines), named as in `up`.
-    name = f"dept-{args.department}" if args.service == "department" else args.service
     logs.configure(name, settings.log_level, json=settings.log_format.strip().lower() != "text")
     module = importlib.import_module(f"services.{_package(args.service)}.app")
     if args.service == "department":
@@ -104,71 +106,3 @@ def run_service(args: argparse.Namespace) -> None:
 
 def _package(service: str) -> str:
     return "departments" if service == "department" else service
-
-
-async def up(args: argparse.Namespace) -> None:
-    data_dir: Path = args.data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    supervisor = Supervisor()
-    supervisor.install_signal_handlers()
-
-    nats_url = args.nats_url
-    nats_names: tuple[str, ...] = ()
-    if not nats_url:
-        port = args.nats_port if natsserver.port_is_free(args.nats_port) else natsserver.free_port()
-        nodes = natsserver.cluster_nodes(port, data_dir / "nats", 3 if args.cluster else 1)
-        for node in nodes:
-            await supervisor.start(supervisor.add(node.name, node.command()))
-        for node in nodes:
-            await asyncio.to_thread(natsserver.wait_until_listening, node.port)
-        nats_url = ",".join(node.url for node in nodes)
-        nats_names = tuple(node.name for node in nodes)
-
-    env = {"ONEDOOR_NATS_URL": nats_url, "ONEDOOR_DATA_DIR": str(data_dir),
-           "ONEDOOR_REGION": args.region,
-           "ONEDOOR_STREAM_REPLICAS": "3" if args.cluster else "1",
-           "ONEDOOR_LOG_FORMAT": os.environ.get("ONEDOOR_LOG_FORMAT", "text")}  # readable after the prefix
-    if args.database_url:
-        env["ONEDOOR_DATABASE_URL"] = args.database_url
-    if args.demo or args.auto_decide_after is not None:
-        after = args.auto_decide_after if args.auto_decide_after is not None else 3
-        env["ONEDOOR_AUTO_DECIDE_AFTER"] = str(after)
-    specs = topology(args.http_port)
-    for spec in specs:
-        await supervisor.start(supervisor.add(
-            spec.name, [sys.executable, "-m", "services.launcher", *spec.run_args()], env))
-
-    print(_listing(nats_url, specs, data_dir, args.database_url), flush=True)
-    intake = f"http://127.0.0.1:{args.http_port}"
-    ready = asyncio.create_task(_announce_ready(specs, args.demo, intake))
-    await supervisor.stopping.wait()
-    ready.cancel()
-    print("onedoor: stopping every service…", flush=True)
-    await supervisor.stop(last=nats_names)
-    print("onedoor: stopped", flush=True)
-
-
-def _listing(nats_url: str, specs: list, data_dir: Path, database_url: str | None) -> str:
-    lines = ["", "OneDoor 一门受理 — where everything listens:", f"  {'NATS JetStream':<24}{nats_url}"]
-    lines += [f"  {s.name:<24}http://127.0.0.1:{s.port}" for s in specs]
-    lines += [f"  {'data':<24}{database_url or data_dir}", "  Ctrl-C stops everything.", ""]
-    return "\n".join(lines)
-
-
-async def _announce_ready(specs: list, demo_mode: bool, intake: str) -> None:
-    async with httpx.AsyncClient(timeout=2) as client:
-        for spec in specs:
-            while True:
-                try:
-                    if (await client.get(f"http://127.0.0.1:{spec.port}/ready")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.3)
-    log.info("every service is ready; the window is at %s/docs", intake)
-    if demo_mode:
-        loaded = await asyncio.to_thread(demo.submit_samples, intake)
-        for app in loaded:
-            log.info("demo application %s (%s): %s/api/v1/applications/%s", app["receipt_no"],
-                     "、".join(i["item_name"] for i in app["items"]), intake, app["id"])
-        log.info("departments decide these automatically in a few seconds; watch them complete")

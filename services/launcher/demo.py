@@ -70,12 +70,19 @@ DEMO_ITEMS = [
 ]
 
 
-def submit_samples(base_url: str, seed: int | None = None) -> list[dict[str, Any]]:
+def submit_samples(base_url: str, seed: int | None = None,
+                   policy: Policy | None = None) -> list[dict[str, Any]]:
+    """Post the sample applications (the items ``policy`` handles, with their materials)."""
     rng = random.Random(seed)
+    policy = policy or load_policy("default")
     out = []
     with httpx.Client(base_url=base_url, timeout=10) as client:
-        for items in DEMO_ITEMS:
-            response = client.post("/api/v1/applications", json=sample_application(rng, items))
+        for wanted in DEMO_ITEMS:
+            items = [item for item in wanted if item in policy.items]
+            if not items:
+                continue
+            response = client.post("/api/v1/applications",
+                                   json=sample_application(rng, items, policy))
             response.raise_for_status()
             out.append(response.json())
     return out

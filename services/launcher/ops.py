@@ -10,11 +10,13 @@ from services.launcher.topology import topology
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     dl = sub.add_parser("dead-letters", help="list dead letters of every service; replay one")
-    dl.add_argument("action", nargs="?", choices=["list", "replay"], default="list")
+    dl.add_argument("action", nargs="?", choices=["list", "replay"], default="list",
+                    help="list them (the default) or replay one")
     dl.add_argument("letter", nargs="?", help="with replay: SERVICE:ID as listed, e.g. routing:3")
     dl.add_argument("--http-port", type=int, default=8000, help="intake's port (as for 'up')")
-    dl.add_argument("--host", default="127.0.0.1")
-    dl.add_argument("--all", action="store_true", help="include dead letters already replayed")
+    dl.add_argument("--host", default="127.0.0.1", help="where the services listen")
+    dl.add_argument("--all", action="store_true",
+                    help="include dead letters already replayed (default: pending ones only)")
 
 
 def run(args: argparse.Namespace) -> int:

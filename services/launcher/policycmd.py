@@ -1,4 +1,4 @@
-"""``onedoor policy check FILE``, ``onedoor policy show REGION`` and ``onedoor deadline``.
+"""``onedoor policy check FILE``, ``policy show REGION``, ``policy list`` and ``onedoor deadline``.
 
 A township adopting OneDoor writes its policy file and checks it here with the same code the
 services run at start; staff ask when something is due without starting anything.
@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from contracts import DEPARTMENT_NAMES, ITEM_NAMES
 from services.common import workdays
-from services.common.policy import Policy, load_policy, load_policy_file
+from services.common.policy import Policy, known_regions, load_policy, load_policy_file
 from services.intake.deadlines import STAGES, DeadlineError, check_received, compute
 
 
@@ -24,17 +24,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     policy = sub.add_parser("policy", help="check a region policy file, or show a region's items")
     actions = policy.add_subparsers(dest="policy_command", required=True)
     check = actions.add_parser("check", help="validate a policy file (exit 1 if it is not valid)")
-    check.add_argument("file", type=Path)
+    check.add_argument("file", type=Path, help="the policy file (.toml)")
     show = actions.add_parser("show", help="the items of a region: department, level, limit")
-    show.add_argument("region", help="a shipped region (e.g. dangshan) or a policy file")
+    show.add_argument("region", help=f"a shipped region ({', '.join(known_regions())}) "
+                                     "or a policy file")
+    actions.add_parser("list", help="every shipped region: its name, departments and items")
 
     deadline = sub.add_parser("deadline", help="when an item received at a given time is due")
     deadline.add_argument("--region", default="default",
-                          help="a shipped region (e.g. jiangyin) or a policy file")
-    deadline.add_argument("--item", required=True, help="item code, e.g. dibao")
+                          help=f"a shipped region ({', '.join(known_regions())}) or a policy file")
+    deadline.add_argument("--item", required=True, help="item code, e.g. dibao (required)")
     deadline.add_argument("--received", required=True,
-                          help="ISO date-time; without an offset it is Shanghai time")
-    deadline.add_argument("--stage", choices=STAGES, default="decide")
+                          help="ISO date-time; without an offset it is Shanghai time (required)")
+    deadline.add_argument("--stage", choices=STAGES, default="decide",
+                          help="which limit: " + ", ".join(STAGES))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         return run_deadline(args)
     if args.policy_command == "show":
         return run_show(args.region)
+    if args.policy_command == "list":
+        return run_list()
     return run_check(args.file)
 
 
@@ -164,6 +169,23 @@ def run_show(region: str) -> int:
     names = "、".join(DEPARTMENT_NAMES[d] for d in policy.departments)
     print(f"departments: {names}")
     return 0
+
+
+def run_list() -> int:
+    """Every shipped region: code and name, then its departments and its items."""
+    broken = 0
+    for region in known_regions():
+        try:
+            policy = load_policy(region)
+        except Exception as exc:  # one broken file: say so, list the others
+            print(f"onedoor policy list: {region}: {exc}", file=sys.stderr)
+            broken += 1
+            continue
+        print(f"{policy.region}  {policy.name}")
+        names = "、".join(DEPARTMENT_NAMES[d] for d in policy.departments)
+        print(f"  departments ({len(policy.departments)}): {names}")
+        print(f"  items ({len(policy.items)}): {', '.join(code.value for code in policy.items)}")
+    return 1 if broken else 0
 
 
 def _width(text: str) -> int:

@@ -21,7 +21,7 @@ TIMEOUT = 5.0
 def add_parser(sub: argparse._SubParsersAction) -> None:
     st = sub.add_parser("status", help="readiness of every service and the lag of its consumers")
     st.add_argument("--http-port", type=int, default=8000, help="intake's port (as for 'up')")
-    st.add_argument("--host", default="127.0.0.1")
+    st.add_argument("--host", default="127.0.0.1", help="where the services listen")
 
 
 @dataclass

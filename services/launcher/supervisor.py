@@ -1,4 +1,9 @@
-"""Runs child processes, prefixes their output, restarts the ones that die, stops them all."""
+"""Runs child processes, prefixes their output, restarts the ones that die, stops them all.
+
+A child that exits with ``CONFIG_ERROR`` (a wrong region, setting or port: it would fail the
+same way again) is not restarted: the supervisor records its last line as ``failure`` and
+stops, so that ``up`` ends with that line instead of a restart loop.
+"""
 
 import asyncio
 import contextlib
@@ -7,6 +12,8 @@ import os
 import signal
 import sys
 from dataclasses import dataclass, field
+
+from services.launcher.preflight import CONFIG_ERROR
 
 log = logging.getLogger("onedoor")
 
@@ -21,12 +28,16 @@ class Child:
     env: dict[str, str] = field(default_factory=dict)
     process: asyncio.subprocess.Process | None = None
     restarts: int = 0
+    last_line: str = ""  # its last line of output (what a failing start says)
+    pump: asyncio.Task[None] | None = None
 
 
 class Supervisor:
     def __init__(self, width: int = 22) -> None:
         self.children: list[Child] = []
         self.stopping = asyncio.Event()
+        # (child, its last line) when a child stopped everything with a configuration error
+        self.failure: tuple[str, str] | None = None
         self.width = width
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -46,13 +57,17 @@ class Supervisor:
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches us only; we stop children in order
         )
-        self._tasks.append(asyncio.create_task(self._pump(child, child.process)))
+        child.pump = asyncio.create_task(self._pump(child, child.process))
+        self._tasks.append(child.pump)
 
     async def _pump(self, child: Child, process: asyncio.subprocess.Process) -> None:
         assert process.stdout
         prefix = f"{child.name:>{self.width}} | "
         async for line in process.stdout:
-            sys.stdout.write(prefix + line.decode(errors="replace"))
+            text = line.decode(errors="replace")
+            if text.strip():
+                child.last_line = text.strip()
+            sys.stdout.write(prefix + text)
             sys.stdout.flush()
 
     async def _watch(self, child: Child) -> None:
@@ -62,6 +77,9 @@ class Supervisor:
             started = asyncio.get_running_loop().time()
             code = await child.process.wait()
             if self.stopping.is_set():
+                return
+            if code == CONFIG_ERROR:
+                await self._configuration_error(child)
                 return
             if asyncio.get_running_loop().time() - started > 60:
                 backoff = 1.0  # it ran a good while: this is a new failure, not a crash loop
@@ -73,6 +91,15 @@ class Supervisor:
                 return
             backoff = min(backoff * 2, MAX_BACKOFF)
             await self._spawn(child)
+
+    async def _configuration_error(self, child: Child) -> None:
+        """Stop everything: restarting would only print the same error again."""
+        if child.pump:  # its last lines may still be in the pipe
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(child.pump), 5)
+        if self.failure is None:
+            self.failure = (child.name, child.last_line or f"exited with code {CONFIG_ERROR}")
+        self.stopping.set()
 
     def install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()

@@ -1,0 +1,116 @@
+"""``onedoor up``: check the configuration, start NATS and every service, stop them on Ctrl-C."""
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+import httpx
+
+from services.common.policy import load_policy
+from services.launcher import demo, natsserver
+from services.launcher.preflight import (
+    CONFIG_ERROR,
+    ConfigError,
+    check_database_url,
+    check_ports,
+    check_region,
+    check_settings,
+)
+from services.launcher.supervisor import Supervisor
+from services.launcher.topology import ProcessSpec, topology
+
+log = logging.getLogger("onedoor")
+
+
+def preflight(args: argparse.Namespace) -> tuple[str, list[ProcessSpec]]:
+    """The region to give the services and where each listens, once everything is checked."""
+    check_settings()  # the ONEDOOR_* variables every child will read
+    region = check_region(args.region)
+    check_database_url(args.database_url)
+    specs = topology(args.http_port)
+    check_ports(specs)
+    try:
+        args.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--data-dir {args.data_dir}: {exc.strerror}") from None
+    return region, specs
+
+
+async def up(args: argparse.Namespace) -> int:
+    """Run the system until Ctrl-C (exit 0) or a child's configuration error (``CONFIG_ERROR``)."""
+    try:
+        region, specs = preflight(args)
+    except ConfigError as exc:
+        print(f"onedoor up: {exc}", file=sys.stderr)
+        return CONFIG_ERROR
+    data_dir: Path = args.data_dir.resolve()
+    supervisor = Supervisor()
+    supervisor.install_signal_handlers()
+
+    nats_url = args.nats_url
+    nats_names: tuple[str, ...] = ()
+    if not nats_url:
+        port = args.nats_port if natsserver.port_is_free(args.nats_port) else natsserver.free_port()
+        nodes = natsserver.cluster_nodes(port, data_dir / "nats", 3 if args.cluster else 1)
+        for node in nodes:
+            await supervisor.start(supervisor.add(node.name, node.command()))
+        for node in nodes:
+            await asyncio.to_thread(natsserver.wait_until_listening, node.port)
+        nats_url = ",".join(node.url for node in nodes)
+        nats_names = tuple(node.name for node in nodes)
+
+    env = {"ONEDOOR_NATS_URL": nats_url, "ONEDOOR_DATA_DIR": str(data_dir),
+           "ONEDOOR_REGION": region,
+           "ONEDOOR_STREAM_REPLICAS": "3" if args.cluster else "1",
+           "ONEDOOR_LOG_FORMAT": os.environ.get("ONEDOOR_LOG_FORMAT", "text")}  # readable after the prefix
+    if args.database_url:
+        env["ONEDOOR_DATABASE_URL"] = args.database_url
+    if args.demo or args.auto_decide_after is not None:
+        after = args.auto_decide_after if args.auto_decide_after is not None else 3
+        env["ONEDOOR_AUTO_DECIDE_AFTER"] = str(after)
+    for spec in specs:
+        await supervisor.start(supervisor.add(
+            spec.name, [sys.executable, "-m", "services.launcher", *spec.run_args()], env))
+
+    print(_listing(nats_url, specs, data_dir, args.database_url), flush=True)
+    intake = f"http://127.0.0.1:{args.http_port}"
+    ready = asyncio.create_task(_announce_ready(specs, args.demo, intake, region))
+    await supervisor.stopping.wait()
+    ready.cancel()
+    print("onedoor: stopping every service…", flush=True)
+    await supervisor.stop(last=nats_names)
+    print("onedoor: stopped", flush=True)
+    if supervisor.failure:
+        name, line = supervisor.failure
+        print(f"onedoor up: {name} cannot start: {line}", file=sys.stderr)
+        return CONFIG_ERROR
+    return 0
+
+
+def _listing(nats_url: str, specs: list[ProcessSpec], data_dir: Path, database_url: str | None) -> str:
+    lines = ["", "OneDoor 一门受理 — where everything listens:", f"  {'NATS JetStream':<24}{nats_url}"]
+    lines += [f"  {s.name:<24}http://127.0.0.1:{s.port}" for s in specs]
+    lines += [f"  {'data':<24}{database_url or data_dir}", "  Ctrl-C stops everything.", ""]
+    return "\n".join(lines)
+
+
+async def _announce_ready(specs: list[ProcessSpec], demo_mode: bool, intake: str, region: str) -> None:
+    async with httpx.AsyncClient(timeout=2) as client:
+        for spec in specs:
+            while True:
+                try:
+                    if (await client.get(f"http://127.0.0.1:{spec.port}/ready")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.3)
+    log.info("every service is ready; the window is at %s/docs", intake)
+    if demo_mode:
+        loaded = await asyncio.to_thread(demo.submit_samples, intake, None, load_policy(region))
+        for app in loaded:
+            log.info("demo application %s (%s): %s/api/v1/applications/%s", app["receipt_no"],
+                     "、".join(i["item_name"] for i in app["items"]), intake, app["id"])
+        log.info("departments decide these automatically in a few seconds; watch them complete")
