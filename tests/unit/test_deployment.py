@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from importlib.metadata import version
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ import jsonschema_rs
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_SPEC = Path(__file__).resolve().parents[1] / "data" / "compose-spec.json"  # see its .SOURCE.md
+# The Compose specification's schema as check-jsonschema ships it (vendored there with its licence).
+COMPOSE_SPEC = files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json"
 
 
 def _compose() -> dict[str, Any]:
