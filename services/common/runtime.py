@@ -18,7 +18,7 @@ from services.common.messaging import MessagingTables
 from services.common.metrics import GaugeCallback, Metrics, consumer_bound
 from services.common.relay import OutboxRelay
 from services.common.settings import Settings
-from services.common.tracing import make_provider
+from services.common.tracing_setup import make_provider
 from services.common.uow import UnitOfWork
 from services.common.watchdog import Watchdog
 
@@ -43,7 +43,9 @@ class Runtime:
         url, schema = settings.database_for(name)
         # ``migrations``: the service's Alembic directory, upgraded to head at start.
         self.db = Database(url, metadata, schema=schema, migrations=migrations)
-        self.tracer_provider = make_provider(name, settings.data_dir)
+        self.tracer_provider = make_provider(name, settings.data_dir,
+                                             max_bytes=settings.trace_file_max_size,
+                                             backups=settings.trace_file_backups)
         self.tracer = self.tracer_provider.get_tracer("onedoor")
         self.relay = OutboxRelay(self.db, tables, self.clock, self.tracer)
         self.uow = UnitOfWork(self.db, tables, self.clock, on_commit=self.relay.wake,

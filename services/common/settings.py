@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from pydantic import ByteSize
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +40,10 @@ class Settings(BaseSettings):
     stall_seconds: float = 30.0
     # Seconds between the supervision process's scans of every due time (in routing).
     supervision_interval: float = 60.0
+    # The local span files (<data dir>/traces/<process>.jsonl): past this size ("20MB",
+    # "1GiB" or bytes) a file is rotated, and this many old ones are kept (0: none).
+    trace_file_max_size: ByteSize = ByteSize(20 * 1024 * 1024)
+    trace_file_backups: int = 3
 
     @property
     def nats_servers(self) -> list[str]:

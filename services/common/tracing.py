@@ -1,24 +1,15 @@
 """Tracing: one trace per application across every service, W3C trace context in NATS headers.
 
-Exporters follow the standard variables: with ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or
-``..._TRACES_ENDPOINT``) spans go to that collector over OTLP/HTTP; ``OTEL_TRACES_EXPORTER=none``
-turns them off; otherwise each service appends its spans as JSON lines to
-``<data dir>/traces/<service>.jsonl``, which ``onedoor trace`` reads. Span attributes carry ids
-and codes only (application, task, department, items) — never names, identity numbers or phones.
+Span attributes carry ids and codes only (application, task, department, items) — never
+names, identity numbers or phones. Where spans go: ``tracing_setup``.
 """
 
-import json
-import os
-import threading
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -30,58 +21,30 @@ ITEMS = "onedoor.items"
 _PROPAGATOR = TraceContextTextMapPropagator()
 
 
-def make_provider(service: str, data_dir: Path) -> TracerProvider:
-    provider = TracerProvider(resource=Resource.create({"service.name": f"onedoor-{service}"}))
-    exporter: SpanExporter | None
-    if os.environ.get("OTEL_TRACES_EXPORTER", "").lower() == "none":
-        exporter = None
-    elif os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
-            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-        exporter = OTLPSpanExporter()
-    else:
-        exporter = JsonLinesExporter(data_dir / "traces" / f"{service}.jsonl", service)
-    if exporter is not None:
-        provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
-    return provider
+def tag(span: trace.Span | None, *, application_id: str, task_id: str | None = None,
+        department: str | None = None) -> None:
+    """Say on ``span`` (a staff member's request, mostly) which application, task and
+    department it acted on: ``onedoor trace`` and a trace store find it by these."""
+    if span is None or not span.is_recording():
+        return
+    attributes = {APPLICATION_ID: application_id}
+    if task_id:
+        attributes[TASK_ID] = task_id
+    if department:
+        attributes[DEPARTMENT] = str(department)
+    span.set_attributes(attributes)
 
 
-class JsonLinesExporter(SpanExporter):
-    """Spans as JSON lines in a file of this service's own (no collector needed)."""
+def request_attributes(attributes: Mapping[str, str]) -> Callable[[], Awaitable[None]]:
+    """A FastAPI dependency putting ``attributes`` on every request span of a router (e.g. the
+    department whose staff API it is)."""
+    fixed = dict(attributes)
 
-    def __init__(self, path: Path, service: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path, self.service = path, service
-        self._lock = threading.Lock()
+    async def dependency() -> None:  # async: it runs in the request's context, by its span
+        if (span := trace.get_current_span()).is_recording():
+            span.set_attributes(fixed)
 
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        lines = "".join(json.dumps(span_record(s, self.service), ensure_ascii=False) + "\n"
-                        for s in spans)
-        with self._lock, self.path.open("a", encoding="utf-8") as f:
-            f.write(lines)
-        return SpanExportResult.SUCCESS
-
-    def shutdown(self) -> None:
-        return None
-
-
-def span_record(span: ReadableSpan, service: str) -> dict[str, Any]:
-    ctx = span.get_span_context()
-    return {
-        "trace_id": f"{ctx.trace_id:032x}",
-        "span_id": f"{ctx.span_id:016x}",
-        "parent_id": f"{span.parent.span_id:016x}" if span.parent else None,
-        "name": span.name,
-        "kind": span.kind.name,
-        "service": service,
-        "start_ns": span.start_time,
-        "end_ns": span.end_time,
-        "status": span.status.status_code.name,
-        "attributes": dict(span.attributes or {}),
-        "links": [{"trace_id": f"{link.context.trace_id:032x}",
-                   "span_id": f"{link.context.span_id:016x}"} for link in span.links],
-    }
+    return dependency
 
 
 def inject(span: trace.Span | None = None) -> dict[str, str]:

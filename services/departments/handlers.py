@@ -85,6 +85,7 @@ async def review_task(tx: Transaction, task_id: str, by: str, opinion: str, *,
                   accepted_by=task.accepted_by, reviewed=reviewed, by=by, opinion=opinion):
         task.reviewed_by, task.reviewed_at, task.review_opinion = by, tx.clock.now(), opinion
         tasks.record(tx, task.id, "reviewed", by, opinion=opinion)
+        tasks.continue_task_trace(tx, task, "task review")
     return task
 
 

@@ -3,13 +3,14 @@ materials, complete emergency paperwork. Each route translates and calls one han
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 from sqlalchemy import func, select
 
 from contracts import Department
 from services.common.http import ApiError
 from services.common.policy import Policy
 from services.common.runtime import Runtime
+from services.common.tracing import DEPARTMENT, request_attributes
 from services.departments import examples, handlers, handoffs
 from services.departments.domain import (
     OPEN_STATUSES,
@@ -39,7 +40,8 @@ Id = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 def build_router(runtime: Runtime, department: Department, policy: Policy) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=[f"department {department}"])
+    router = APIRouter(prefix="/api/v1", tags=[f"department {department}"], dependencies=[
+        Depends(request_attributes({DEPARTMENT: str(department)}))])
 
     def read(task: Task) -> TaskRead:
         rules = rules_for(policy, task.items)

@@ -2,11 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Depends, Path
 
 from contracts import Department
 from services.common.policy import Policy
 from services.common.runtime import Runtime
+from services.common.tracing import DEPARTMENT, request_attributes
 from services.departments import examples, posts
 from services.departments.http import translated
 from services.departments.posts import PostState
@@ -16,7 +17,8 @@ PostCode = Annotated[str, Path(min_length=1, max_length=50)]
 
 
 def build_router(runtime: Runtime, department: Department, policy: Policy) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=[f"department {department}"])
+    router = APIRouter(prefix="/api/v1", tags=[f"department {department}"], dependencies=[
+        Depends(request_attributes({DEPARTMENT: str(department)}))])
 
     def read(state: PostState) -> PostRead:
         return PostRead(post=state.code, name=state.post.name, items=list(state.post.items),

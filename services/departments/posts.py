@@ -4,11 +4,13 @@ post's open tasks to the other holder while one is away."""
 from dataclasses import dataclass
 from datetime import datetime
 
+from opentelemetry import trace
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import Department
 from services.common.policy import Policy, Post
+from services.common.tracing import span_context_of
 from services.common.uow import Transaction
 from services.departments import tasks
 from services.departments.domain import OPEN_STATUSES, TaskRuleError
@@ -87,10 +89,15 @@ async def mark_away(tx: Transaction, department: Department, policy: Policy, cod
     held = await tx.session.scalars(
         select(Task).where(Task.post == code, Task.assignee == holder,
                            Task.status.in_(OPEN_STATUSES)).with_for_update())
+    request = tx.causing_span or trace.get_current_span()
     for task in held:
         task.assignee = other
         tasks.record(tx, task.id, "reassigned", approved_by, from_holder=holder,
                      to_holder=other, reason=reason)
+        # One request moves the tasks of several applications: each gets a span in its trace.
+        tasks.task_span(tx, task, "task reassign", request, department)
+        if request.is_recording() and (context := span_context_of(task.trace_parent)).is_valid:
+            request.add_link(context)
 
 
 async def mark_back(tx: Transaction, department: Department, policy: Policy, code: str, *,

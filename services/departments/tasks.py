@@ -7,7 +7,15 @@ from typing import Any
 from opentelemetry import trace
 
 from contracts import Department, Envelope, Outcome, TaskDecided, TaskDecidedMessage, subjects
-from services.common.tracing import APPLICATION_ID, ITEMS, TASK_ID, extract, span_context_of
+from services.common.tracing import (
+    APPLICATION_ID,
+    DEPARTMENT,
+    ITEMS,
+    TASK_ID,
+    extract,
+    span_context_of,
+    tag,
+)
 from services.common.uow import Transaction
 from services.departments.models import Task, TaskHistory
 
@@ -41,13 +49,20 @@ def continue_task_trace(tx: Transaction, task: Task, name: str) -> None:
     if request.is_recording():  # (the demo decides right after accepting, in one request)
         request.add_link(task_context)
         request.set_attributes({APPLICATION_ID: task.application_id, TASK_ID: task.id})
+    tx.causing_span = task_span(tx, task, name, request)
+
+
+def task_span(tx: Transaction, task: Task, name: str, request: trace.Span,
+              department: Department | None = None) -> trace.Span:
+    """A span (ended) in the task's own trace, linked to the request that acted on it."""
     links = [trace.Link(request.get_span_context())] if request.get_span_context().is_valid else []
+    attributes = {APPLICATION_ID: task.application_id, TASK_ID: task.id,
+                  ITEMS: [str(i) for i in task.items]}
     span = tx.tracer.start_span(
         name, context=extract(task.trace_parent), links=links,
-        attributes={APPLICATION_ID: task.application_id, TASK_ID: task.id,
-                    ITEMS: [str(i) for i in task.items]})
+        attributes=attributes | ({DEPARTMENT: str(department)} if department else {}))
     span.end()
-    tx.causing_span = span
+    return span
 
 
 async def get_task(tx: Transaction, task_id: str) -> Task:
@@ -55,6 +70,7 @@ async def get_task(tx: Transaction, task_id: str) -> Task:
     task = await tx.session.get(Task, task_id, with_for_update=True)
     if task is None:
         raise TaskNotFound(task_id)
+    tag(tx.causing_span, application_id=task.application_id, task_id=task.id)
     return task
 
 

@@ -22,6 +22,7 @@ from contracts import (
 from services.common.http import ApiError
 from services.common.materials import INVALID_MATERIALS, unknown_materials
 from services.common.policy import Policy
+from services.common.tracing import tag
 from services.common.uow import Transaction
 from services.intake import domain, notices
 from services.intake.domain import ApplicationStatus, ItemStatus
@@ -203,4 +204,5 @@ async def _get(tx: Transaction, application_id: str) -> Application:
     if app is None:
         raise ApiError(404, "application_not_found", "No application with this id.",
                        "未找到该申请。")
+    tag(tx.causing_span, application_id=app.id)
     return app

@@ -1,12 +1,12 @@
 """One trace per application, across every service as its own process; the hand-off timeline."""
 
-import json
 import random
 import subprocess
 import sys
 
 import httpx
 
+from services.common.span_files import read_spans, span_files
 from tests.e2e.conftest import System
 from tests.e2e.test_full_loop import _task_for
 from tests.support.factories import application
@@ -16,10 +16,7 @@ DEPARTMENTS = ("civil_affairs", "education", "medical")
 
 
 def spans(system: System) -> list[dict]:
-    out = []
-    for path in (system.data_dir / "traces").glob("*.jsonl"):
-        out += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    return out
+    return list(read_spans(system.data_dir / "traces"))
 
 
 def test_one_trace_joins_every_hop_and_holds_no_personal_data(
@@ -45,7 +42,7 @@ def test_one_trace_joins_every_hop_and_holds_no_personal_data(
         mine = [s for s in every if s["trace_id"] == request["trace_id"]]
         names = {(s["service"], s["name"]) for s in mine}
         expected = {("routing", "onedoor.application.submitted process")}
-        expected |= {(f"department_{d}", f"onedoor.task.assigned.{d} process") for d in DEPARTMENTS}
+        expected |= {(f"dept-{d}", f"onedoor.task.assigned.{d} process") for d in DEPARTMENTS}
         expected |= {("notify", f"onedoor.task.decided.{d} process") for d in DEPARTMENTS}
         expected |= {("intake", "onedoor.notification.sent process"),
                      ("intake", "onedoor.application.completed process"),
@@ -72,21 +69,31 @@ def test_one_trace_joins_every_hop_and_holds_no_personal_data(
                   and {link["span_id"] for link in s["links"]} == {request["span_id"]}]
         assert len(decide) == 1
 
-    printed = subprocess.run(
-        [sys.executable, "-m", "services.launcher", "trace", app["id"], "--data-dir",
-         str(system.data_dir)], capture_output=True, text=True, timeout=60, check=True).stdout
+    printed = onedoor_trace(system, app["id"])
     assert f"trace {trace_id}" in printed
     for hop in ("POST /api/v1/applications", "onedoor.application.submitted process",
                 "onedoor.task.assigned.education process", "onedoor.task.decided.medical process",
-                "onedoor.notification.sent publish", "(linked, trace"):
+                "onedoor.notification.sent publish", "(linked, trace",
+                "POST /api/v1/tasks/{task_id}/accept", "dept-education"):
         assert hop in printed, hop
+    # The receipt number read out at the window finds the same timeline (through intake).
+    by_receipt = onedoor_trace(system, app["receipt_no"])
+    assert f"{app['receipt_no']}: application {app['id']}" in by_receipt
+    assert printed in by_receipt
 
     personal = [body["applicant"]["name"], body["applicant"]["id_number"],
                 body["applicant"]["phone"], "+86" + body["applicant"]["phone"]]
     span_text = "".join(p.read_text(encoding="utf-8")
-                        for p in (system.data_dir / "traces").glob("*.jsonl"))
+                        for p in span_files(system.data_dir / "traces"))
     logs = system.process.log()  # every service's log lines, as `onedoor up` shows them
     assert "onedoor.task.decided" in logs or "ready" in logs  # the log is really there
     for value in personal:
         assert value not in span_text
         assert value not in logs
+
+
+def onedoor_trace(system: System, key: str) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "services.launcher", "trace", key, "--data-dir",
+         str(system.data_dir), "--http-port", str(system.http_port)],
+        capture_output=True, text=True, timeout=60, check=True).stdout

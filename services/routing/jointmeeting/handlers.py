@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from contracts import DEPARTMENT_NAMES, Department, Item
 from services.common.policy import Policy
+from services.common.tracing import tag
 from services.common.uow import Transaction
 from services.routing import dispatch, domain, traces
 from services.routing.errors import Conflict, Forbidden, Invalid, NotFound
@@ -36,6 +37,8 @@ async def assign(tx: Transaction, case_id: str, department: Department, by: str,
                             [Item(i) for i in case.items], start=dispatch.limits_from(app),
                             handed_at=now, policy=policy, transfer_from=now)
     reason = f"联席会议指派：{DEPARTMENT_NAMES[department]}" + (f"（{note}）" if note else "")
+    tag(tx.causing_span, application_id=app.application_id, task_id=task.task_id,
+        department=department)
     revision = await dispatch.next_revision(tx, app.application_id)
     dispatch.hand_to_department(tx, app, task, from_party=f"joint_meeting:{by}",
                                 revision=revision, note=reason, case_id=case_id)
@@ -78,6 +81,7 @@ async def _open_case(tx: Transaction, case_id: str, resolution: str, to: str,
         select(JointMeetingCase).where(JointMeetingCase.case_id == case_id).with_for_update())
     if case is None:
         raise NotFound("case_not_found", f"no joint-meeting case {case_id}", "未找到该联席会议事项")
+    tag(tx.causing_span, application_id=case.application_id)
     if case.status == RESOLVED and not is_repeat(case, resolution, to, by):
         raise Conflict("case_resolved",
                        f"the case was already {case.resolution} ({case.resolved_to}) by "

@@ -20,6 +20,7 @@ from contracts import (
 )
 from services.common.limits import Limit
 from services.common.policy import Policy
+from services.common.tracing import tag
 from services.common.uow import Transaction
 from services.routing.errors import Conflict, Forbidden, Invalid, NotFound
 from services.routing.models import TASK, Alert, Extension, Handoff
@@ -100,6 +101,8 @@ async def extend_deadline(tx: Transaction, task_id: str, extend_by: Limit, appro
         Handoff.task_id == task_id, Handoff.kind == TASK).with_for_update())
     if handoff is None:
         raise NotFound("task_not_found", f"no task {task_id} in the ledger", "台账中没有该任务")
+    tag(tx.causing_span, application_id=handoff.application_id, task_id=task_id,
+        department=handoff.to_department)
     if approved_by not in supervisors(policy, handoff.to_department):
         raise Forbidden("not_a_supervisor", f"{approved_by} is not a supervisor in this region",
                         f"{approved_by} 不是本地区的督办负责人，无权批准延期", field="approved_by")
