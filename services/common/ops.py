@@ -1,6 +1,5 @@
 """Operations API every service has: its dead letters, and replaying one after a fix."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -8,6 +7,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select, update
 
 from services.common.http import ApiError, field_errors
+from services.common.timefmt import LocalTime
 
 PREVIEW = 500
 
@@ -21,8 +21,8 @@ class DeadLetterRead(BaseModel):
     error: str
     attempts: int
     stream_seq: int | None
-    recorded_at: datetime
-    replayed_at: datetime | None
+    recorded_at: LocalTime
+    replayed_at: LocalTime | None
     replay_error: str | None
     data_preview: str
 

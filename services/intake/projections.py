@@ -17,6 +17,7 @@ from contracts import (
     TaskReturnedMessage,
 )
 from services.common.policy import Policy
+from services.common.timefmt import beijing_text
 from services.common.uow import Transaction
 from services.intake import domain, notices
 from services.intake.domain import CLOSED, ItemStatus
@@ -44,7 +45,7 @@ async def record_routed(tx: Transaction, msg: ApplicationRoutedMessage) -> None:
             row.routing_revision = event.revision
             row.due_at = task.items_due_at.get(code, task.due_at)
             row.status = domain.advance(row.status, ItemStatus.assigned)
-        detail = f"分办：{', '.join(task.items)}，办结时限 {task.due_at.isoformat()}"
+        detail = f"分办：{', '.join(task.items)}，办结时限 {beijing_text(task.due_at)}"
         if event.reason:
             detail = f"{event.reason}；{detail}"
         _history(tx, event.application_id, event.routed_at, "assigned", task.department,
@@ -146,7 +147,7 @@ async def record_extended(tx: Transaction, msg: TaskDeadlineExtendedMessage) -> 
         if row is not None and row.task_id == event.task_id:
             row.due_at = event.due_at
     _history(tx, event.application_id, event.extended_at, "extended", event.department,
-             event.approved_by, f"延期至 {event.due_at.isoformat()}：{event.reason}")
+             event.approved_by, f"延期至 {beijing_text(event.due_at)}：{event.reason}")
 
 
 async def relay_materials_request(tx: Transaction, msg: TaskMaterialsRequestedMessage, *,
