@@ -5,6 +5,8 @@ blocking the others), then every new message's effect and its processed-message 
 committed in one transaction, and only then are the messages acknowledged (``ack_sync``,
 all in flight at once). If the batch fails, each message is retried alone so that one bad
 message cannot hold back the rest; a message that keeps failing is recorded as a dead letter.
+A handler may also refuse a message it must not apply (``Refused``): it becomes a dead letter
+in the same transaction as the batch, at once, and is never retried.
 """
 
 import asyncio
@@ -31,6 +33,13 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Transaction, Any], Awaitable[None]]
 TRANSIENT_RETRIES = 3
+
+
+class Refused(Exception):
+    """Raised by a handler, before it changed anything, for a message it must not apply (a
+    second, different decision for a task already decided): the message is recorded as a dead
+    letter with this reason, for the ops team, and acknowledged; the rest of the batch goes on.
+    The reason is shown to operators: ids and codes only, never personal data."""
 
 
 @dataclass(frozen=True)
@@ -142,17 +151,27 @@ class BatchConsumer:
                 ).all()
             )
             now = tx.clock.now()
-            rows = []
+            rows, refused = [], []
             for delivery in deliveries:
                 message_id = delivery.envelope.message_id
                 if message_id in seen:  # a redelivery, or the same message twice in the batch
                     continue
                 seen.add(message_id)
-                await self._handle_traced(tx, delivery, handle)
+                try:
+                    await self._handle_traced(tx, delivery, handle)
+                except Refused as exc:
+                    # Not marked processed: a replay asks the handler again (after a fix).
+                    refused.append((delivery.raw, message_id, f"refused: {exc}"[:2000]))
+                    continue
                 rows.append({"consumer": self.name, "message_id": message_id, "processed_at": now})
             if rows:
                 await tx.session.execute(insert(processed), rows)
+            fresh = await self._record_dead(tx, refused) if refused else 0
         await asyncio.gather(*(_ack(d.raw) for d in deliveries))
+        for raw, _, error in refused:
+            log.error("%s: dead letter on %s: %s", self.name, raw.subject, error)
+        if self.metrics is not None and fresh:
+            self.metrics.dead_lettered(self.name, fresh)
         if self.metrics is not None:
             seconds = time.perf_counter() - started
             for subject, n in Counter(d.raw.subject for d in deliveries).items():
@@ -217,33 +236,40 @@ class BatchConsumer:
 
     async def _dead_letter(self, entries: list[tuple[Msg, str | None, str]]) -> None:
         """Record the messages and stop their redelivery (term) — after the record commits."""
-        dead = self.tables.dead_letters
         async with self.uow.begin() as tx:
-            # The server's max-deliveries advisory may have recorded one already (watchdog).
-            known = set((await tx.session.scalars(select(dead.c.stream_seq).where(
-                dead.c.consumer == self.name,
-                dead.c.stream_seq.in_([raw.metadata.sequence.stream for raw, _, _ in entries]),
-            ))).all())
-            fresh = [e for e in entries if e[0].metadata.sequence.stream not in known]
-            if fresh:
-                await tx.session.execute(insert(dead), [
-                    {
-                        "consumer": self.name,
-                        "subject": raw.subject,
-                        "message_id": message_id or (raw.headers or {}).get("Nats-Msg-Id"),
-                        "data": raw.data,
-                        "error": error,
-                        "attempts": raw.metadata.num_delivered or 1,
-                        "stream_seq": raw.metadata.sequence.stream,
-                        "recorded_at": tx.clock.now(),
-                    }
-                    for raw, message_id, error in fresh
-                ])
+            fresh = await self._record_dead(tx, entries)
         if self.metrics is not None and fresh:
-            self.metrics.dead_lettered(self.name, len(fresh))
+            self.metrics.dead_lettered(self.name, fresh)
         for raw, _, error in entries:
             log.error("%s: dead letter on %s: %s", self.name, raw.subject, error)
             await raw.term()
+
+    async def _record_dead(self, tx: Transaction, entries: list[tuple[Msg, str | None, str]],
+                           ) -> int:
+        """Insert the dead letters not recorded yet (by stream sequence); how many were new."""
+        dead = self.tables.dead_letters
+        # The server's max-deliveries advisory may have recorded one already (watchdog), or a
+        # redelivery after a lost ack brings a refused message again.
+        known = set((await tx.session.scalars(select(dead.c.stream_seq).where(
+            dead.c.consumer == self.name,
+            dead.c.stream_seq.in_([raw.metadata.sequence.stream for raw, _, _ in entries]),
+        ))).all())
+        fresh = [e for e in entries if e[0].metadata.sequence.stream not in known]
+        if fresh:
+            await tx.session.execute(insert(dead), [
+                {
+                    "consumer": self.name,
+                    "subject": raw.subject,
+                    "message_id": message_id or (raw.headers or {}).get("Nats-Msg-Id"),
+                    "data": raw.data,
+                    "error": error,
+                    "attempts": raw.metadata.num_delivered or 1,
+                    "stream_seq": raw.metadata.sequence.stream,
+                    "recorded_at": tx.clock.now(),
+                }
+                for raw, message_id, error in fresh
+            ])
+        return len(fresh)
 
 
 async def _ack(raw: Msg) -> None:

@@ -16,6 +16,7 @@ from contracts import (
     TaskMaterialsRequestedMessage,
     TaskReturnedMessage,
 )
+from services.common.conflicts import first_stands
 from services.common.policy import Policy
 from services.common.timefmt import beijing_text
 from services.common.uow import Transaction
@@ -68,11 +69,21 @@ async def record_accepted(tx: Transaction, msg: TaskAcceptedMessage) -> None:
 
 async def record_decided(tx: Transaction, msg: TaskDecidedMessage) -> None:
     """Consumes TaskDecided: the department's outcome for each of the task's items (an item
-    granted without application, 免申即享, joins the view)."""
+    granted without application, 免申即享, joins the view). A task decides once: the same
+    decision again is a no-op, a different one is refused (a dead letter) and changes nothing."""
     event = msg.payload
     items = await _items(tx, event.application_id)
     app = await tx.session.get(Application, event.application_id)
     if app is None:
+        return
+    decided = [r for r in items.values()
+               if r.task_id == event.task_id and r.status == ItemStatus.decided]
+    if decided:
+        first = decided[0]
+        first_stands(f"the decision of task {event.task_id}",
+                     {"outcome": first.outcome, "amount": first.amount, "reason": first.reason},
+                     {"outcome": event.outcome, "amount": event.amount, "reason": event.reason},
+                     private=("reason",))
         return
     for code in event.items:
         row = items.get(code)
