@@ -91,11 +91,14 @@ class BatchConsumer:
         self.model: type[Envelope[Any]] | None = None
         self.handle: Handler | None = None
         self.subscriber: Any = None  # the faststream subscriber, to restart it if it stalls
+        self.config: Any = None  # its durable's ConsumerConfig, to create it again if deleted
         self.last_batch_at = 0.0  # loop time of the last batch, to tell a stalled consumer
         self.metrics: Any = None  # set by Runtime.consumer
 
-    def bind(self, model: type[Envelope[Any]], handle: Handler, subscriber: Any) -> None:
+    def bind(self, model: type[Envelope[Any]], handle: Handler, subscriber: Any,
+             config: Any = None) -> None:
         self.model, self.handle, self.subscriber = model, handle, subscriber
+        self.config = config
 
     async def process(self, message: StreamMessage[list[Msg]]) -> None:
         """Apply the handler once per new message of the batch, then acknowledge the batch."""

@@ -10,6 +10,7 @@ from typing import Any
 from faststream.nats import NatsBroker, NatsRouter
 from sqlalchemy import MetaData
 
+from contracts import subjects
 from services.common.clock import Clock, SystemClock
 from services.common.consumer import BatchConsumer, RetryPolicy
 from services.common.db import Database
@@ -23,6 +24,8 @@ from services.common.uow import UnitOfWork
 from services.common.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
+
+READY_TIMEOUT = 2.0  # seconds a /ready check waits for the server's answer
 
 
 class Runtime:
@@ -67,6 +70,9 @@ class Runtime:
                                   lambda: self.relay.published)
         self.metrics.live_counter("onedoor_watchdog_restarts", "Stalled pull subscriptions restarted",
                                   lambda: self.watchdog.restarts)
+        self.metrics.live_counter("onedoor_watchdog_recreated",
+                                  "Durable consumers created again after they were deleted",
+                                  lambda: self.watchdog.recreated)
 
     def consumer(self, durable: str) -> BatchConsumer:
         """A consumer of this service (``durable`` names it on the server too)."""
@@ -130,11 +136,24 @@ class Runtime:
                 delay = min(delay * 2, 5.0)
 
     async def ready(self) -> dict[str, bool]:
-        """NATS connected, database reachable, every consumer subscribed (``consumer:<name>``)."""
+        """NATS connected, database reachable, every consumer subscribed here and present on
+        the server (``consumer:<name>``: a durable deleted there takes no messages)."""
         try:
             nats_ok = self.broker.connection.is_connected
         except Exception:  # not connected yet: faststream has no connection object
             nats_ok = False
         checks = {"nats": nats_ok, "database": await self.db.ping()}
-        checks |= {f"consumer:{name}": consumer_bound(c) for name, c in self.consumers.items()}
+        names = list(self.consumers)
+        on_server = await asyncio.gather(*(self._on_server(n) for n in names)) if nats_ok else \
+            [False] * len(names)
+        checks |= {f"consumer:{name}": consumer_bound(self.consumers[name]) and present
+                   for name, present in zip(names, on_server, strict=True)}
         return checks
+
+    async def _on_server(self, durable: str) -> bool:
+        """The server has the durable (one small request, all consumers' in parallel)."""
+        try:
+            await self.js.consumer_info(subjects.STREAM, durable, timeout=READY_TIMEOUT)
+            return True
+        except Exception:  # not found, or NATS not answering: not ready either way
+            return False
