@@ -16,7 +16,7 @@ import contextlib
 import dataclasses
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 ADVISORY = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + subjects.STREAM + ".*"
 CONSUMER_NOT_FOUND = 10014  # JetStream's error code (a missing stream has its own, 10059)
+MAX_INTERVAL = 15.0  # seconds between rounds at most: the owner record lives 60 (instance.py)
 
 
 class Watchdog:
@@ -42,21 +43,24 @@ class Watchdog:
         self._now = now
         self.restarts = 0
         self.recreated = 0  # deleted durables created again
-        self.checks = 0  # rounds of checks done (each consumer once per round)
         # Each consumer's acknowledged floor (stream sequence) when last seen: a durable
         # created again starts after it. Earlier than the truth is safe (processed messages
         # are skipped), later would lose messages: it is only ever read from the server.
         self._floors: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
+        # Also done each round (e.g. renewing the service's owner record on NATS).
+        self.every_round: list[Callable[[JetStreamContext], Awaitable[None]]] = []
 
     def start(self, nc: Client, js: JetStreamContext) -> None:
         self._task = asyncio.create_task(self._run(nc, js), name="consumer-watchdog")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        task, self._task = self._task, None
+        # Cancelled again until it ends: a cancellation that lands as a NATS request completes
+        # is swallowed by asyncio.wait_for (Python 3.11), and the loop would sleep on.
+        while task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=1)
 
     async def _run(self, nc: Client, js: JetStreamContext) -> None:
         async def on_advisory(msg: Msg) -> None:
@@ -65,7 +69,7 @@ class Watchdog:
         # The client re-subscribes this core subscription after every reconnect.
         await nc.subscribe(ADVISORY, cb=on_advisory)
         await self._note_floors(js)
-        interval = max(self.stall_seconds / 3, 0.5)
+        interval = min(max(self.stall_seconds / 3, 0.5), MAX_INTERVAL)
         while True:
             await asyncio.sleep(interval)
             if not nc.is_connected:
@@ -75,7 +79,11 @@ class Watchdog:
                     await self.check(js, consumer)
                 except Exception as exc:
                     log.warning("watchdog: cannot check %s: %s", consumer.name, exc)
-            self.checks += 1
+            for task in self.every_round:
+                try:
+                    await task(js)
+                except Exception as exc:
+                    log.warning("watchdog: %s failed: %s", getattr(task, "__name__", task), exc)
 
     async def _note_floors(self, js: JetStreamContext) -> None:
         """Where each consumer is at start, in case it is deleted before the first check."""

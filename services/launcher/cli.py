@@ -14,6 +14,7 @@ import uvicorn
 
 from contracts import Department
 from services.common import logs
+from services.common.instance import InstanceConflict
 from services.common.settings import Settings
 from services.launcher import demo, natsserver, ops, policycmd, status, trace
 from services.launcher.supervisor import Supervisor
@@ -98,6 +99,10 @@ def run_service(args: argparse.Namespace) -> None:
         app = module.create_app(settings, Department(args.department))
     else:
         app = module.create_app(settings)
+    try:  # a second SQLite instance of the service: one clear line, no traceback
+        asyncio.run(app.state.runtime.preflight())
+    except InstanceConflict as exc:
+        sys.exit(f"onedoor run {name}: {exc}")
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None,
                 log_level="warning", access_log=False)
 
