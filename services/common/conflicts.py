@@ -5,7 +5,7 @@ from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import Any
 
-from services.common.consumer import Refused
+from services.common.deliveries import Refused
 
 
 def first_stands(what: str, first: Mapping[str, Any], later: Mapping[str, Any], *,

@@ -15,69 +15,25 @@ import random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from faststream.message import StreamMessage
 from nats.aio.msg import Msg
 from opentelemetry.trace import SpanKind
-from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError
 
 from contracts import Envelope
+from services.common.deliveries import Delivery, Refused, RetryPolicy, envelope_decoder
 from services.common.tracing import extract, message_attributes
 from services.common.uow import Transaction, UnitOfWork
+
+__all__ = ["BatchConsumer", "Delivery", "Handler", "Refused", "RetryPolicy", "envelope_decoder"]
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Transaction, Any], Awaitable[None]]
 TRANSIENT_RETRIES = 3
-
-
-class Refused(Exception):
-    """Raised by a handler, before it changed anything, for a message it must not apply (a
-    second, different decision for a task already decided): the message is recorded as a dead
-    letter with this reason, for the ops team, and acknowledged; the rest of the batch goes on.
-    The reason is shown to operators: ids and codes only, never personal data."""
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often a failing message is tried again, and how long to wait in between."""
-
-    max_deliver: int = 8  # the consumer's max_deliver; the last failure becomes a dead letter
-    ack_wait: float = 60.0  # seconds before an unacknowledged delivery is redelivered
-    backoff_base: float = 2.0  # seconds before the 2nd delivery, doubling after each failure
-    backoff_max: float = 60.0
-
-    def delay(self, attempt: int) -> float:
-        return min(self.backoff_base * 2.0 ** (attempt - 1), self.backoff_max)
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    envelope: Envelope[Any]
-    raw: Msg
-
-
-def envelope_decoder(model: type[Envelope[Any]]) -> Callable[..., Awaitable[list[Any]]]:
-    """FastStream decoder for a pull batch: validates each message on its own."""
-
-    async def decode(message: StreamMessage[list[Msg]], _default: Any = None) -> list[Any]:
-        deliveries: list[Delivery] = []
-        malformed: list[tuple[Msg, str]] = []
-        for raw in message.raw_message:
-            try:
-                deliveries.append(Delivery(model.model_validate_json(raw.data), raw))
-            except ValidationError as exc:
-                malformed.append((raw, _short(exc)))
-        # Handed to BatchConsumer.process through the message, which it receives as well.
-        message.deliveries = deliveries  # type: ignore[attr-defined]
-        message.malformed = malformed  # type: ignore[attr-defined]
-        return [d.envelope for d in deliveries]
-
-    return decode
 
 
 class BatchConsumer:
@@ -281,8 +237,3 @@ async def _ack(raw: Msg) -> None:
     except Exception as exc:  # the effect is committed; a redelivery will be skipped as seen
         log.warning("ack of %s failed: %s", raw.subject, exc)
 
-
-def _short(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '(message)'}: {e['msg']}" for e in exc.errors()
-    )[:2000]

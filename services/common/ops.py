@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select, update
 
-from services.common.consumer import Refused
+from services.common.deliveries import Refused
 from services.common.http import ApiError, field_errors
 from services.common.logs import mask
 from services.common.timefmt import LocalTime

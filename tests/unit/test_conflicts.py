@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from services.common.conflicts import first_stands
-from services.common.consumer import Refused
+from services.common.deliveries import Refused
 
 FIRST = {"outcome": "approved", "amount": Decimal("500.00"), "reason": "", "items": ["a", "b"]}
 
