@@ -91,8 +91,8 @@ class Ownership:
         self.record = json.dumps({"database": identity, "host": socket.gethostname(),
                                   "pid": os.getpid()}).encode()
         self.lost: str | None = None  # set when another database took the record over
-        self._revision = 0
         self._renewed_at = 0.0
+        self._kv: Any = None
 
     async def check(self, js: JetStreamContext) -> None:
         """Raise InstanceConflict if a live owner has another database (nothing recorded)."""
@@ -111,11 +111,10 @@ class Ownership:
                 entry = None
             try:
                 if entry is None:
-                    self._revision = await kv.create(self.service, self.record)
+                    await kv.create(self.service, self.record)
                 else:
                     self._refuse(json.loads(entry.value or b"{}"))
-                    self._revision = await kv.update(self.service, self.record,
-                                                     last=entry.revision)
+                    await kv.update(self.service, self.record, last=entry.revision)
                 self._renewed_at = asyncio.get_running_loop().time()
                 return
             except KeyWrongLastSequenceError:
@@ -139,7 +138,7 @@ class Ownership:
     async def release(self, js: JetStreamContext) -> None:
         """Remove the record if it is still this process's own (a clean stop)."""
         with contextlib.suppress(Exception):
-            kv = await js.key_value(BUCKET)
+            kv = await self._bucket(js)
             entry = await kv.get(self.service)
             if entry.value == self.record:
                 await kv.delete(self.service, last=entry.revision)
@@ -155,12 +154,14 @@ class Ownership:
             f"messages: {SEVERAL}")
 
     async def _bucket(self, js: JetStreamContext) -> Any:
-        try:
-            return await js.key_value(BUCKET)
-        except BucketNotFoundError:
-            return await js.create_key_value(KeyValueConfig(
-                bucket=BUCKET, history=1, ttl=OWNER_TTL, replicas=self.replicas,
-                description="OneDoor: which database each service's consumers feed"))
+        if self._kv is None:
+            try:
+                self._kv = await js.key_value(BUCKET)
+            except BucketNotFoundError:
+                self._kv = await js.create_key_value(KeyValueConfig(
+                    bucket=BUCKET, history=1, ttl=OWNER_TTL, replicas=self.replicas,
+                    description="OneDoor: which database each service's consumers feed"))
+        return self._kv
 
 
 def _shown(identity: str) -> str:
