@@ -5,6 +5,8 @@ blocking the others), then every new message's effect and its processed-message 
 committed in one transaction, and only then are the messages acknowledged (``ack_sync``,
 all in flight at once). If the batch fails, each message is retried alone so that one bad
 message cannot hold back the rest; a message that keeps failing is recorded as a dead letter.
+A handler may also refuse a message it must not apply (``Refused``): it becomes a dead letter
+in the same transaction as the batch, at once, and is never retried.
 """
 
 import asyncio
@@ -13,62 +15,25 @@ import random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from faststream.message import StreamMessage
 from nats.aio.msg import Msg
 from opentelemetry.trace import SpanKind
-from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError
 
 from contracts import Envelope
+from services.common.deliveries import Delivery, Refused, RetryPolicy, envelope_decoder
 from services.common.tracing import extract, message_attributes
 from services.common.uow import Transaction, UnitOfWork
+
+__all__ = ["BatchConsumer", "Delivery", "Handler", "Refused", "RetryPolicy", "envelope_decoder"]
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Transaction, Any], Awaitable[None]]
 TRANSIENT_RETRIES = 3
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often a failing message is tried again, and how long to wait in between."""
-
-    max_deliver: int = 8  # the consumer's max_deliver; the last failure becomes a dead letter
-    ack_wait: float = 60.0  # seconds before an unacknowledged delivery is redelivered
-    backoff_base: float = 2.0  # seconds before the 2nd delivery, doubling after each failure
-    backoff_max: float = 60.0
-
-    def delay(self, attempt: int) -> float:
-        return min(self.backoff_base * 2.0 ** (attempt - 1), self.backoff_max)
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    envelope: Envelope[Any]
-    raw: Msg
-
-
-def envelope_decoder(model: type[Envelope[Any]]) -> Callable[..., Awaitable[list[Any]]]:
-    """FastStream decoder for a pull batch: validates each message on its own."""
-
-    async def decode(message: StreamMessage[list[Msg]], _default: Any = None) -> list[Any]:
-        deliveries: list[Delivery] = []
-        malformed: list[tuple[Msg, str]] = []
-        for raw in message.raw_message:
-            try:
-                deliveries.append(Delivery(model.model_validate_json(raw.data), raw))
-            except ValidationError as exc:
-                malformed.append((raw, _short(exc)))
-        # Handed to BatchConsumer.process through the message, which it receives as well.
-        message.deliveries = deliveries  # type: ignore[attr-defined]
-        message.malformed = malformed  # type: ignore[attr-defined]
-        return [d.envelope for d in deliveries]
-
-    return decode
 
 
 class BatchConsumer:
@@ -82,11 +47,14 @@ class BatchConsumer:
         self.model: type[Envelope[Any]] | None = None
         self.handle: Handler | None = None
         self.subscriber: Any = None  # the faststream subscriber, to restart it if it stalls
+        self.config: Any = None  # its durable's ConsumerConfig, to create it again if deleted
         self.last_batch_at = 0.0  # loop time of the last batch, to tell a stalled consumer
         self.metrics: Any = None  # set by Runtime.consumer
 
-    def bind(self, model: type[Envelope[Any]], handle: Handler, subscriber: Any) -> None:
+    def bind(self, model: type[Envelope[Any]], handle: Handler, subscriber: Any,
+             config: Any = None) -> None:
         self.model, self.handle, self.subscriber = model, handle, subscriber
+        self.config = config
 
     async def process(self, message: StreamMessage[list[Msg]]) -> None:
         """Apply the handler once per new message of the batch, then acknowledge the batch."""
@@ -142,17 +110,27 @@ class BatchConsumer:
                 ).all()
             )
             now = tx.clock.now()
-            rows = []
+            rows, refused = [], []
             for delivery in deliveries:
                 message_id = delivery.envelope.message_id
                 if message_id in seen:  # a redelivery, or the same message twice in the batch
                     continue
                 seen.add(message_id)
-                await self._handle_traced(tx, delivery, handle)
+                try:
+                    await self._handle_traced(tx, delivery, handle)
+                except Refused as exc:
+                    # Not marked processed: a replay asks the handler again (after a fix).
+                    refused.append((delivery.raw, message_id, f"refused: {exc}"[:2000]))
+                    continue
                 rows.append({"consumer": self.name, "message_id": message_id, "processed_at": now})
             if rows:
                 await tx.session.execute(insert(processed), rows)
+            fresh = await self._record_dead(tx, refused) if refused else 0
         await asyncio.gather(*(_ack(d.raw) for d in deliveries))
+        for raw, _, error in refused:
+            log.error("%s: dead letter on %s: %s", self.name, raw.subject, error)
+        if self.metrics is not None and fresh:
+            self.metrics.dead_lettered(self.name, fresh)
         if self.metrics is not None:
             seconds = time.perf_counter() - started
             for subject, n in Counter(d.raw.subject for d in deliveries).items():
@@ -217,33 +195,40 @@ class BatchConsumer:
 
     async def _dead_letter(self, entries: list[tuple[Msg, str | None, str]]) -> None:
         """Record the messages and stop their redelivery (term) — after the record commits."""
-        dead = self.tables.dead_letters
         async with self.uow.begin() as tx:
-            # The server's max-deliveries advisory may have recorded one already (watchdog).
-            known = set((await tx.session.scalars(select(dead.c.stream_seq).where(
-                dead.c.consumer == self.name,
-                dead.c.stream_seq.in_([raw.metadata.sequence.stream for raw, _, _ in entries]),
-            ))).all())
-            fresh = [e for e in entries if e[0].metadata.sequence.stream not in known]
-            if fresh:
-                await tx.session.execute(insert(dead), [
-                    {
-                        "consumer": self.name,
-                        "subject": raw.subject,
-                        "message_id": message_id or (raw.headers or {}).get("Nats-Msg-Id"),
-                        "data": raw.data,
-                        "error": error,
-                        "attempts": raw.metadata.num_delivered or 1,
-                        "stream_seq": raw.metadata.sequence.stream,
-                        "recorded_at": tx.clock.now(),
-                    }
-                    for raw, message_id, error in fresh
-                ])
+            fresh = await self._record_dead(tx, entries)
         if self.metrics is not None and fresh:
-            self.metrics.dead_lettered(self.name, len(fresh))
+            self.metrics.dead_lettered(self.name, fresh)
         for raw, _, error in entries:
             log.error("%s: dead letter on %s: %s", self.name, raw.subject, error)
             await raw.term()
+
+    async def _record_dead(self, tx: Transaction, entries: list[tuple[Msg, str | None, str]],
+                           ) -> int:
+        """Insert the dead letters not recorded yet (by stream sequence); how many were new."""
+        dead = self.tables.dead_letters
+        # The server's max-deliveries advisory may have recorded one already (watchdog), or a
+        # redelivery after a lost ack brings a refused message again.
+        known = set((await tx.session.scalars(select(dead.c.stream_seq).where(
+            dead.c.consumer == self.name,
+            dead.c.stream_seq.in_([raw.metadata.sequence.stream for raw, _, _ in entries]),
+        ))).all())
+        fresh = [e for e in entries if e[0].metadata.sequence.stream not in known]
+        if fresh:
+            await tx.session.execute(insert(dead), [
+                {
+                    "consumer": self.name,
+                    "subject": raw.subject,
+                    "message_id": message_id or (raw.headers or {}).get("Nats-Msg-Id"),
+                    "data": raw.data,
+                    "error": error,
+                    "attempts": raw.metadata.num_delivered or 1,
+                    "stream_seq": raw.metadata.sequence.stream,
+                    "recorded_at": tx.clock.now(),
+                }
+                for raw, message_id, error in fresh
+            ])
+        return len(fresh)
 
 
 async def _ack(raw: Msg) -> None:
@@ -252,8 +237,3 @@ async def _ack(raw: Msg) -> None:
     except Exception as exc:  # the effect is committed; a redelivery will be skipped as seen
         log.warning("ack of %s failed: %s", raw.subject, exc)
 
-
-def _short(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '(message)'}: {e['msg']}" for e in exc.errors()
-    )[:2000]

@@ -34,10 +34,12 @@ class Database:
         # The service's Alembic directory; None (tools, tests): create_all, no history.
         self.migrations = migrations
         self.is_sqlite = url.startswith("sqlite")
+        self.file: Path | None = None  # the SQLite file, unless in memory
         if self.is_sqlite:
             # Pooled: opening the file and setting its pragmas once per connection, not per
             # transaction.
             in_memory = make_url(url).database in (None, "", ":memory:")  # docs, tools
+            self.file = None if in_memory else Path(make_url(url).database or "").resolve()
             pooling = {} if in_memory else {"pool_size": 5, "max_overflow": 5}
             # hide_parameters: error messages (and so logs) never carry applicants' data.
             self.engine: AsyncEngine = create_async_engine(url, hide_parameters=True, **pooling)

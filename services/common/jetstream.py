@@ -8,6 +8,7 @@ from faststream import AckPolicy
 from faststream.nats import JStream, NatsMessage, NatsRouter, PullSub
 from faststream.nats.subscriber.usecases import stream_pull_subscriber
 from nats.js import JetStreamContext
+from nats.js.api import AckPolicy as ServerAckPolicy
 from nats.js.api import ConsumerConfig, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
@@ -54,6 +55,21 @@ async def ensure_stream(js: JetStreamContext, replicas: int = 1) -> None:
         await js.update_stream(config)
 
 
+def durable_config(subject: str, durable: str, retry: RetryPolicy,
+                   batch_size: int = BATCH_SIZE) -> ConsumerConfig:
+    """The durable consumer as the server keeps it: what the subscriber creates at start, and
+    what the watchdog creates again if it was deleted."""
+    return ConsumerConfig(
+        name=durable,
+        durable_name=durable,
+        filter_subject=subject,
+        ack_policy=ServerAckPolicy.EXPLICIT,
+        ack_wait=retry.ack_wait,
+        max_deliver=retry.max_deliver,
+        max_ack_pending=batch_size * 8,
+    )
+
+
 def batch_subscriber(
     router: NatsRouter,
     subject: str,
@@ -69,11 +85,8 @@ def batch_subscriber(
         subject,
         stream=STREAM,
         durable=durable,
-        config=ConsumerConfig(
-            ack_wait=retry.ack_wait,
-            max_deliver=retry.max_deliver,
-            max_ack_pending=batch_size * 8,
-        ),
+        # A copy: nats-py fills in the config it is given when it creates the consumer.
+        config=durable_config(subject, durable, retry, batch_size),
         pull_sub=PullSub(batch_size=batch_size, timeout=FILL_SECONDS, batch=True),
         ack_policy=AckPolicy.MANUAL,
         decoder=envelope_decoder(model),
@@ -107,4 +120,5 @@ def consume(
     subscriber = batch_subscriber(router, subject, durable=consumer.name, model=model,
                                   description=description, retry=consumer.retry)
     subscriber(on_batch)
-    consumer.bind(model, handle, subscriber)
+    consumer.bind(model, handle, subscriber,
+                  durable_config(subject, consumer.name, consumer.retry))

@@ -1,15 +1,23 @@
 """Operations API every service has: its dead letters, and replaying one after a fix."""
 
-from datetime import datetime
-from typing import Annotated
+import contextlib
+import json
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select, update
 
+from services.common.deliveries import Refused
 from services.common.http import ApiError, field_errors
+from services.common.logs import mask
+from services.common.timefmt import LocalTime
 
 PREVIEW = 500
+# Fields that hold personal data or free text that may name people: never in a preview (the
+# stored message keeps them, for a replay).
+PRIVATE = frozenset({"name", "id_number", "phone", "address", "recipient", "text", "reason",
+                     "note", "description", "detail"})
 
 
 class DeadLetterRead(BaseModel):
@@ -21,8 +29,8 @@ class DeadLetterRead(BaseModel):
     error: str
     attempts: int
     stream_seq: int | None
-    recorded_at: datetime
-    replayed_at: datetime | None
+    recorded_at: LocalTime
+    replayed_at: LocalTime | None
     replay_error: str | None
     data_preview: str
 
@@ -37,7 +45,7 @@ def build_router(runtime) -> APIRouter:
             message_id=row.message_id, error=row.error, attempts=row.attempts,
             stream_seq=row.stream_seq, recorded_at=row.recorded_at,
             replayed_at=row.replayed_at, replay_error=row.replay_error,
-            data_preview=bytes(row.data[:PREVIEW]).decode("utf-8", errors="replace"),
+            data_preview=preview(bytes(row.data)),
         )
 
     @router.get("/dead-letters", response_model=list[DeadLetterRead])
@@ -66,6 +74,8 @@ def build_router(runtime) -> APIRouter:
         error = None
         try:
             await consumer.replay(bytes(row.data))
+        except Refused as exc:
+            error = f"refused again: {exc}"
         except ValidationError as exc:
             error = "still malformed: " + "; ".join(
                 f"{f['field']}: {f['reason']}" for f in field_errors(list(exc.errors())))
@@ -96,3 +106,21 @@ def build_router(runtime) -> APIRouter:
                 "dead_letters_open": open_letters}
 
     return router
+
+
+def preview(data: bytes) -> str:
+    """The start of a message for operators, without personal data: private fields redacted,
+    identity and phone numbers masked anywhere else."""
+    text = data.decode("utf-8", errors="replace")
+    with contextlib.suppress(ValueError):  # malformed: masked as text
+        text = json.dumps(_redact(json.loads(text)), ensure_ascii=False)
+    return mask(text)[:PREVIEW]
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: "***" if k in PRIVATE and v not in (None, "") else _redact(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    return value

@@ -10,9 +10,12 @@ from typing import Any
 from faststream.nats import NatsBroker, NatsRouter
 from sqlalchemy import MetaData
 
+from contracts import subjects
+from services.common import instance
 from services.common.clock import Clock, SystemClock
 from services.common.consumer import BatchConsumer, RetryPolicy
 from services.common.db import Database
+from services.common.instance import DataDirLock, Ownership, database_identity
 from services.common.jetstream import ensure_stream
 from services.common.messaging import MessagingTables
 from services.common.metrics import GaugeCallback, Metrics, consumer_bound
@@ -23,6 +26,8 @@ from services.common.uow import UnitOfWork
 from services.common.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
+
+READY_TIMEOUT = 2.0  # seconds a /ready check waits for the server's answer
 
 
 class Runtime:
@@ -43,6 +48,9 @@ class Runtime:
         url, schema = settings.database_for(name)
         # ``migrations``: the service's Alembic directory, upgraded to head at start.
         self.db = Database(url, metadata, schema=schema, migrations=migrations)
+        # With SQLite this process alone may feed the service's consumers (instance.py).
+        self.ownership = Ownership(name, database_identity(url, schema), settings.stream_replicas)
+        self._data_lock: DataDirLock | None = None
         self.tracer_provider = make_provider(name, settings.data_dir,
                                              max_bytes=settings.trace_file_max_size,
                                              backups=settings.trace_file_backups)
@@ -69,6 +77,9 @@ class Runtime:
                                   lambda: self.relay.published)
         self.metrics.live_counter("onedoor_watchdog_restarts", "Stalled pull subscriptions restarted",
                                   lambda: self.watchdog.restarts)
+        self.metrics.live_counter("onedoor_watchdog_recreated",
+                                  "Durable consumers created again after they were deleted",
+                                  lambda: self.watchdog.recreated)
 
     def consumer(self, durable: str) -> BatchConsumer:
         """A consumer of this service (``durable`` names it on the server too)."""
@@ -85,26 +96,53 @@ class Runtime:
     def include(self, router: NatsRouter) -> None:
         self.broker.include_router(router)
 
+    def lock_data(self) -> None:
+        """With SQLite, lock the service's data directory for this process's life; raises
+        InstanceConflict (one line) if another process has it."""
+        if self.db.is_sqlite and self._data_lock is None and self.db.file is not None:
+            self._data_lock = DataDirLock(self.db.file.parent, self.name)
+
+    async def preflight(self) -> None:
+        """Before serving (``onedoor run``): refuse at once, with InstanceConflict, if another
+        process owns this service's data, here or on NATS."""
+        self.lock_data()
+        await instance.preflight(self.ownership, self.settings.nats_servers)
+
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Any = None) -> AsyncIterator[None]:
-        await self.db.create_schema()
-        await self._connect()
-        js = self.js = self.broker.connection.jetstream()
-        await self._ensure_stream(js)
-        await self.broker.start()
-        self.relay.start(js)
-        self.watchdog.start(self.broker.connection, js)
-        self.metrics.start(self.db, self.tables, self.consumers, self.broker.connection, js)
-        log.info("%s ready (NATS %s)", self.name, self.settings.nats_url)
+        self.lock_data()
         try:
-            yield
+            await self.db.create_schema()
+            await self._connect()
+            js = self.js = self.broker.connection.jetstream()
+            try:
+                await self._ensure_stream(js)
+                # Before any consumer joins: a second database must not take messages.
+                await self.ownership.claim(js)
+            except BaseException:
+                await self.broker.stop()
+                raise
+            await self.broker.start()
+            self.relay.start(js)
+            self.watchdog.every_round.append(self.ownership.renew)
+            self.watchdog.start(self.broker.connection, js)
+            self.metrics.start(self.db, self.tables, self.consumers, self.broker.connection, js)
+            log.info("%s ready (NATS %s)", self.name, self.settings.nats_url)
+            try:
+                yield
+            finally:
+                await self.metrics.stop()
+                await self.watchdog.stop()
+                await self.relay.stop()
+                if self.db.is_sqlite:  # PostgreSQL instances share the record: it expires
+                    await self.ownership.release(js)
+                await self.broker.stop()
         finally:
-            await self.metrics.stop()
-            await self.watchdog.stop()
-            await self.relay.stop()
-            await self.broker.stop()
             await self.db.dispose()
             self.tracer_provider.shutdown()  # flushes the last spans
+            if self._data_lock is not None:
+                self._data_lock.release()
+                self._data_lock = None
 
     async def _ensure_stream(self, js: Any) -> None:
         """A new cluster elects its JetStream leader after the servers listen: wait for it."""
@@ -132,11 +170,26 @@ class Runtime:
                 delay = min(delay * 2, 5.0)
 
     async def ready(self) -> dict[str, bool]:
-        """NATS connected, database reachable, every consumer subscribed (``consumer:<name>``)."""
+        """NATS connected, database reachable, every consumer subscribed here and present on
+        the server (``consumer:<name>``: a durable deleted there takes no messages)."""
         try:
             nats_ok = self.broker.connection.is_connected
         except Exception:  # not connected yet: faststream has no connection object
             nats_ok = False
-        checks = {"nats": nats_ok, "database": await self.db.ping()}
-        checks |= {f"consumer:{name}": consumer_bound(c) for name, c in self.consumers.items()}
+        checks = {"nats": nats_ok, "database": await self.db.ping(),
+                  # False if another database took this service's record over (instance.py)
+                  "owner": self.ownership.lost is None}
+        names = list(self.consumers)
+        on_server = await asyncio.gather(*(self._on_server(n) for n in names)) if nats_ok else \
+            [False] * len(names)
+        checks |= {f"consumer:{name}": consumer_bound(self.consumers[name]) and present
+                   for name, present in zip(names, on_server, strict=True)}
         return checks
+
+    async def _on_server(self, durable: str) -> bool:
+        """The server has the durable (one small request, all consumers' in parallel)."""
+        try:
+            await self.js.consumer_info(subjects.STREAM, durable, timeout=READY_TIMEOUT)
+            return True
+        except Exception:  # not found, or NATS not answering: not ready either way
+            return False

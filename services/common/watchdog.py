@@ -1,21 +1,28 @@
-"""Keeps consumers honest: restarts a stalled pull subscription, records what the server gave up.
+"""Keeps consumers honest: restarts a stalled pull subscription, creates a deleted durable
+again, records what the server gave up.
 
 Pull subscriptions have been seen to stop fetching after a server restart (nats.py#504) while
 messages wait: a consumer with pending messages and no batch for ``stall_seconds`` is
-restarted. A message whose processing crashed the process on every delivery never reaches the
-consumer's own dead-letter code; the server then announces it on the max-deliveries advisory,
-and it is recorded as a dead letter from the stream.
+restarted. A durable deleted on the server (``js.delete_consumer`` from any client) would stop
+its flow for ever: it is created again with its declared configuration, from where it had got
+to, and its subscription restarted. Both are seen by the one ``consumer_info`` per consumer and
+interval the watchdog asks anyway. A message whose processing crashed the process on every
+delivery never reaches the consumer's own dead-letter code; the server then announces it on
+the max-deliveries advisory, and it is recorded as a dead letter from the stream.
 """
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from nats.js.api import DeliverPolicy
+from nats.js.errors import BadRequestError, NotFoundError
 from sqlalchemy import insert, select
 
 from contracts import subjects
@@ -24,6 +31,8 @@ from services.common.consumer import BatchConsumer
 log = logging.getLogger(__name__)
 
 ADVISORY = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + subjects.STREAM + ".*"
+CONSUMER_NOT_FOUND = 10014  # JetStream's error code (a missing stream has its own, 10059)
+MAX_INTERVAL = 15.0  # seconds between rounds at most: the owner record lives 60 (instance.py)
 
 
 class Watchdog:
@@ -33,16 +42,25 @@ class Watchdog:
         self.stall_seconds = stall_seconds
         self._now = now
         self.restarts = 0
+        self.recreated = 0  # deleted durables created again
+        # Each consumer's acknowledged floor (stream sequence) when last seen: a durable
+        # created again starts after it. Earlier than the truth is safe (processed messages
+        # are skipped), later would lose messages: it is only ever read from the server.
+        self._floors: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
+        # Also done each round (e.g. renewing the service's owner record on NATS).
+        self.every_round: list[Callable[[JetStreamContext], Awaitable[None]]] = []
 
     def start(self, nc: Client, js: JetStreamContext) -> None:
         self._task = asyncio.create_task(self._run(nc, js), name="consumer-watchdog")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        task, self._task = self._task, None
+        # Cancelled again until it ends: a cancellation that lands as a NATS request completes
+        # is swallowed by asyncio.wait_for (Python 3.11), and the loop would sleep on.
+        while task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=1)
 
     async def _run(self, nc: Client, js: JetStreamContext) -> None:
         async def on_advisory(msg: Msg) -> None:
@@ -50,7 +68,8 @@ class Watchdog:
 
         # The client re-subscribes this core subscription after every reconnect.
         await nc.subscribe(ADVISORY, cb=on_advisory)
-        interval = max(self.stall_seconds / 3, 0.5)
+        await self._note_floors(js)
+        interval = min(max(self.stall_seconds / 3, 0.5), MAX_INTERVAL)
         while True:
             await asyncio.sleep(interval)
             if not nc.is_connected:
@@ -60,10 +79,30 @@ class Watchdog:
                     await self.check(js, consumer)
                 except Exception as exc:
                     log.warning("watchdog: cannot check %s: %s", consumer.name, exc)
+            for task in self.every_round:
+                try:
+                    await task(js)
+                except Exception as exc:
+                    log.warning("watchdog: %s failed: %s", getattr(task, "__name__", task), exc)
+
+    async def _note_floors(self, js: JetStreamContext) -> None:
+        """Where each consumer is at start, in case it is deleted before the first check."""
+        for consumer in self.consumers.values():
+            with contextlib.suppress(Exception):
+                info = await js.consumer_info(subjects.STREAM, consumer.name)
+                self._floors[consumer.name] = info.ack_floor.stream_seq or 0
 
     async def check(self, js: JetStreamContext, consumer: BatchConsumer) -> bool:
-        """Restart ``consumer``'s subscription if it has work waiting but takes none."""
-        info = await js.consumer_info(subjects.STREAM, consumer.name)
+        """Create ``consumer``'s durable again if it is gone from the server; restart its
+        subscription if it has work waiting but takes none. True if either was done."""
+        try:
+            info = await js.consumer_info(subjects.STREAM, consumer.name)
+        except NotFoundError as exc:
+            if exc.err_code != CONSUMER_NOT_FOUND:
+                raise
+            await self.recreate(js, consumer)
+            return True
+        self._floors[consumer.name] = info.ack_floor.stream_seq or 0
         loop_now = self._now() if self._now else asyncio.get_running_loop().time()
         idle = loop_now - consumer.last_batch_at
         if info.num_pending == 0 or idle < self.stall_seconds:
@@ -75,6 +114,28 @@ class Watchdog:
         consumer.last_batch_at = loop_now  # give the new subscription its own grace period
         self.restarts += 1
         return True
+
+    async def recreate(self, js: JetStreamContext, consumer: BatchConsumer) -> None:
+        """Create the deleted durable with its declared configuration (filter subject, acks,
+        max deliveries, ack wait...), starting after the floor it had reached, and restart
+        the pull subscription on it."""
+        config = consumer.config
+        floor = self._floors.get(consumer.name, 0)
+        if floor:
+            config = dataclasses.replace(config, deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                                         opt_start_seq=floor + 1)
+        log.warning("%s: the durable consumer is missing on the server: creating it again from "
+                    "stream sequence %d, and its pull subscription", consumer.name, floor + 1)
+        # The old subscription goes first: a pull request it left waiting would otherwise be
+        # served by the new durable into an inbox nobody reads (held until ack_wait).
+        await consumer.subscriber.stop()
+        try:
+            await js.add_consumer(subjects.STREAM, config)
+        except BadRequestError as exc:  # another process of this service was first
+            log.info("%s: not created again (%s): binding to it", consumer.name, exc.description)
+        await consumer.subscriber.start()
+        consumer.last_batch_at = self._now() if self._now else asyncio.get_running_loop().time()
+        self.recreated += 1
 
     async def _on_max_deliveries(self, js: JetStreamContext, msg: Msg) -> None:
         advisory = json.loads(msg.data)

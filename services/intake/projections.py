@@ -16,7 +16,9 @@ from contracts import (
     TaskMaterialsRequestedMessage,
     TaskReturnedMessage,
 )
+from services.common.conflicts import first_stands
 from services.common.policy import Policy
+from services.common.timefmt import beijing_text
 from services.common.uow import Transaction
 from services.intake import domain, notices
 from services.intake.domain import CLOSED, ItemStatus
@@ -44,7 +46,7 @@ async def record_routed(tx: Transaction, msg: ApplicationRoutedMessage) -> None:
             row.routing_revision = event.revision
             row.due_at = task.items_due_at.get(code, task.due_at)
             row.status = domain.advance(row.status, ItemStatus.assigned)
-        detail = f"分办：{', '.join(task.items)}，办结时限 {task.due_at.isoformat()}"
+        detail = f"分办：{', '.join(task.items)}，办结时限 {beijing_text(task.due_at)}"
         if event.reason:
             detail = f"{event.reason}；{detail}"
         _history(tx, event.application_id, event.routed_at, "assigned", task.department,
@@ -67,11 +69,21 @@ async def record_accepted(tx: Transaction, msg: TaskAcceptedMessage) -> None:
 
 async def record_decided(tx: Transaction, msg: TaskDecidedMessage) -> None:
     """Consumes TaskDecided: the department's outcome for each of the task's items (an item
-    granted without application, 免申即享, joins the view)."""
+    granted without application, 免申即享, joins the view). A task decides once: the same
+    decision again is a no-op, a different one is refused (a dead letter) and changes nothing."""
     event = msg.payload
     items = await _items(tx, event.application_id)
     app = await tx.session.get(Application, event.application_id)
     if app is None:
+        return
+    decided = [r for r in items.values()
+               if r.task_id == event.task_id and r.status == ItemStatus.decided]
+    if decided:
+        first = decided[0]
+        first_stands(f"the decision of task {event.task_id}",
+                     {"outcome": first.outcome, "amount": first.amount, "reason": first.reason},
+                     {"outcome": event.outcome, "amount": event.amount, "reason": event.reason},
+                     private=("reason",))
         return
     for code in event.items:
         row = items.get(code)
@@ -146,7 +158,7 @@ async def record_extended(tx: Transaction, msg: TaskDeadlineExtendedMessage) -> 
         if row is not None and row.task_id == event.task_id:
             row.due_at = event.due_at
     _history(tx, event.application_id, event.extended_at, "extended", event.department,
-             event.approved_by, f"延期至 {event.due_at.isoformat()}：{event.reason}")
+             event.approved_by, f"延期至 {beijing_text(event.due_at)}：{event.reason}")
 
 
 async def relay_materials_request(tx: Transaction, msg: TaskMaterialsRequestedMessage, *,

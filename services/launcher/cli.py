@@ -14,6 +14,7 @@ import uvicorn
 
 from contracts import Department
 from services.common import logs
+from services.common.instance import InstanceConflict
 from services.launcher import ops, options, policycmd, status, trace
 from services.launcher.preflight import (
     CONFIG_ERROR,
@@ -100,6 +101,11 @@ def run_service(args: argparse.Namespace) -> None:
         app = module.create_app(settings, Department(args.department))
     else:
         app = module.create_app(settings)
+    try:  # a second SQLite instance of the service: one clear line, no traceback, no restart
+        asyncio.run(app.state.runtime.preflight())
+    except InstanceConflict as exc:
+        print(f"onedoor run {name}: {exc}", file=sys.stderr)
+        sys.exit(CONFIG_ERROR)
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None,
                 log_level="warning", access_log=False)
 

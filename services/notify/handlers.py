@@ -24,6 +24,7 @@ from contracts import (
 from contracts import (
     Contact as WireContact,
 )
+from services.common.conflicts import first_stands
 from services.common.tracing import APPLICATION_ID, extract, inject
 from services.common.uow import Transaction
 from services.notify import texts
@@ -100,13 +101,21 @@ async def record_routed(tx: Transaction, msg: ApplicationRoutedMessage, *, wake:
 
 
 async def record_decided(tx: Transaction, msg: TaskDecidedMessage, *, wake: Wake) -> None:
-    """Consumes TaskDecided; queues the notices, and publishes ApplicationCompleted at the last."""
+    """Consumes TaskDecided; queues the notices, and publishes ApplicationCompleted at the last.
+    A task decides once: the same decision again is a no-op, a different one is refused."""
     d = msg.payload
-    if await tx.session.get(DecisionRow, d.task_id) is None:
-        tx.session.add(DecisionRow(task_id=d.task_id, application_id=d.application_id,
-                                   department=d.department, items=list(d.items),
-                                   outcome=d.outcome, amount=d.amount, reason=d.reason,
-                                   automatic=d.automatic))
+    first = await tx.session.get(DecisionRow, d.task_id)
+    if first is not None:
+        first_stands(f"the decision of task {d.task_id}",
+                     {"outcome": first.outcome, "amount": first.amount, "reason": first.reason,
+                      "items": first.items, "automatic": bool(first.automatic)},
+                     {"outcome": d.outcome, "amount": d.amount, "reason": d.reason,
+                      "items": d.items, "automatic": d.automatic}, private=("reason",))
+        return
+    tx.session.add(DecisionRow(task_id=d.task_id, application_id=d.application_id,
+                               department=d.department, items=list(d.items),
+                               outcome=d.outcome, amount=d.amount, reason=d.reason,
+                               automatic=d.automatic))
     await _evaluate(tx, await _case(tx, d.application_id), wake)
 
 

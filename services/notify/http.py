@@ -1,6 +1,5 @@
 """Notify's HTTP entry points: the notices of an application, as sent."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -8,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from services.common.runtime import Runtime
+from services.common.timefmt import LocalTime
 from services.notify.models import NoticeRow
 
 Id = Annotated[str, Path(min_length=1, max_length=64)]
@@ -22,8 +22,8 @@ class NoticeRead(BaseModel):
     recipient: str
     kind: str
     text: str
-    created_at: datetime
-    sent_at: datetime | None
+    created_at: LocalTime
+    sent_at: LocalTime | None
 
 
 def build_router(runtime: Runtime) -> APIRouter:

@@ -10,7 +10,7 @@ from contracts import (
     ItemsReferred,
     SupervisionAlert,
 )
-from services.common.timefmt import shanghai
+from services.common.timefmt import beijing_text
 from services.notify.domain import SIGNATURE, Contact, Notice
 
 STAGES = {"transfer": "转办", "accept": "受理", "decide": "办结", "paperwork": "补齐手续",
@@ -22,7 +22,7 @@ def _items(items: list[str]) -> str:
 
 
 def _when(value: object) -> str:
-    return shanghai(value)[:16].replace("T", " ")  # type: ignore[arg-type]
+    return beijing_text(value)  # type: ignore[arg-type]
 
 
 def materials_notices(event: ApplicationMaterialsRequested, notice_id: str) -> list[Notice]:

@@ -15,6 +15,7 @@ from contracts import (
     TaskDecidedMessage,
     TaskPaperworkCompletedMessage,
 )
+from services.common.conflicts import first_stands
 from services.common.policy import Policy
 from services.common.uow import Transaction
 from services.routing import dispatch, domain
@@ -78,10 +79,18 @@ async def record_accepted(tx: Transaction, msg: TaskAcceptedMessage) -> None:
 
 
 async def record_decided(tx: Transaction, msg: TaskDecidedMessage) -> None:
-    """Consumes TaskDecided (result, what it said, amount, paperwork due); publishes nothing."""
+    """Consumes TaskDecided (result, what it said, amount, paperwork due); publishes nothing.
+    A task decides once: the same decision again is a no-op, a different one is refused."""
     event = msg.payload
     handoff = await task_handoff(tx, event.task_id, msg)
     if handoff is None:
+        return
+    if handoff.decided_at is not None:
+        first_stands(f"the decision of task {event.task_id}",
+                     {"outcome": handoff.result, "reason": handoff.result_reason,
+                      "amount": handoff.result_amount},
+                     {"outcome": event.outcome, "reason": event.reason, "amount": event.amount},
+                     private=("reason",))
         return
     if set(event.items) != set(handoff.items):
         log.warning("decision on task %s names items %s, the hand-off %s: recorded for the task",

@@ -116,7 +116,7 @@ async def test_ready_follows_nats_and_every_consumer(
         assert ready.status_code == 200, ready.text
         consumers = app.state.runtime.consumers
         assert "routing" in consumers
-        assert ready.json()["checks"] == {"nats": True, "database": True} | {
+        assert ready.json()["checks"] == {"nats": True, "database": True, "owner": True} | {
             f"consumer:{name}": True for name in consumers}
 
         await asyncio.to_thread(nats_server.stop)

@@ -19,6 +19,7 @@ from typing import Literal
 from contracts import ITEM_NAMES, Department
 from services.common.limits import Limit
 from services.common.policy import Policy
+from services.common.timefmt import beijing_text
 from services.common.workdays import Calendar
 
 StageKind = Literal["assign", "accept", "decide", "paperwork"]
@@ -119,5 +120,5 @@ def check_extension(items: list[str], original_due: datetime, new_due: datetime,
         if new_due > ceiling:
             raise ExtensionRefused(
                 f"{item}: extensions may total at most {extension.amount} "
-                f"{extension.unit.replace('_', ' ')} (until {ceiling.isoformat()})",
-                f"{name}：延期累计不得超过{extension.describe()}")
+                f"{extension.unit.replace('_', ' ')} (until {beijing_text(ceiling)} Beijing time)",
+                f"{name}：延期累计不得超过{extension.describe()}（至北京时间 {beijing_text(ceiling)}）")
