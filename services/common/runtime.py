@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from services.common import instance
 from services.common.clock import Clock, SystemClock
 from services.common.consumer import BatchConsumer, RetryPolicy
 from services.common.db import Database
-from services.common.instance import DataDirLock, Ownership, database_identity
+from services.common.instance import DataDirLock, InstanceConflict, Ownership, database_identity
 from services.common.jetstream import ensure_stream
 from services.common.messaging import MessagingTables
 from services.common.metrics import GaugeCallback, Metrics, consumer_bound
@@ -116,9 +116,10 @@ class Runtime:
             await self._connect()
             js = self.js = self.broker.connection.jetstream()
             try:
-                await self._ensure_stream(js)
+                await self._until_jetstream_answers(lambda: ensure_stream(
+                    js, self.settings.stream_replicas))
                 # Before any consumer joins: a second database must not take messages.
-                await self.ownership.claim(js)
+                await self._until_jetstream_answers(lambda: self.ownership.claim(js))
             except BaseException:
                 await self.broker.stop()
                 raise
@@ -144,13 +145,17 @@ class Runtime:
                 self._data_lock.release()
                 self._data_lock = None
 
-    async def _ensure_stream(self, js: Any) -> None:
-        """A new cluster elects its JetStream leader after the servers listen: wait for it."""
+    async def _until_jetstream_answers(self, step: Callable[[], Awaitable[Any]]) -> None:
+        """A new cluster elects its JetStream leaders (the stream's, the owners bucket's) after
+        the servers listen: retry ``step`` until it answers. A refusal (InstanceConflict) is an
+        answer, and ends the start."""
         delay = 0.2
         while True:
             try:
-                await ensure_stream(js, self.settings.stream_replicas)
+                await step()
                 return
+            except InstanceConflict:
+                raise
             except Exception as exc:
                 log.warning("%s: JetStream not ready (%s); retrying", self.name, exc)
                 await asyncio.sleep(delay)
