@@ -107,7 +107,7 @@ def span_exporters(name: str, data_dir: Path, *, max_bytes: int = MAX_BYTES,
         if wanted == FILE_EXPORTER:
             path = data_dir / "traces" / f"{name}.jsonl"
             found.append(JsonLinesExporter(path, name, max_bytes=max_bytes, backups=backups))
-            log.info("spans: to %s", path)
+            log.debug("spans: to %s", path)
             continue
         entry = otlp_entry_point() if wanted == "otlp" else wanted
         points = entry_points(group=EXPORTER_GROUP, name=entry)
@@ -122,7 +122,7 @@ def span_exporters(name: str, data_dir: Path, *, max_bytes: int = MAX_BYTES,
             log.exception("OTEL_TRACES_EXPORTER: span exporter %r could not be set up; "
                           "no spans go there", wanted)
             continue
-        log.info("spans: %s%s", wanted, f" to {otlp_traces_endpoint()}" if "otlp" in entry else "")
+        log.debug("spans: %s%s", wanted, f" to {otlp_traces_endpoint()}" if "otlp" in entry else "")
     return found
 
 

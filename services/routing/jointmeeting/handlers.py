@@ -30,6 +30,7 @@ async def assign(tx: Transaction, case_id: str, department: Department, by: str,
     if case.status == RESOLVED:
         return case
     app = await _application(tx, case)
+    request = tx.causing_span  # the staff member's request: the cause becomes the case's trace
     traces.continue_trace(tx, case.trace_parent, "joint meeting assign",
                           application_id=case.application_id, items=list(case.items))
     now = tx.clock.now()
@@ -37,7 +38,7 @@ async def assign(tx: Transaction, case_id: str, department: Department, by: str,
                             [Item(i) for i in case.items], start=dispatch.limits_from(app),
                             handed_at=now, policy=policy, transfer_from=now)
     reason = f"联席会议指派：{DEPARTMENT_NAMES[department]}" + (f"（{note}）" if note else "")
-    tag(tx.causing_span, application_id=app.application_id, task_id=task.task_id,
+    tag(request, application_id=app.application_id, task_id=task.task_id,
         department=department)
     revision = await dispatch.next_revision(tx, app.application_id)
     dispatch.hand_to_department(tx, app, task, from_party=f"joint_meeting:{by}",
