@@ -6,11 +6,11 @@ import logging
 import re
 
 # (logger-name prefix, start of the message) of the lines dropped: alembic naming its plugins
-# and its dialect at every start; faststream announcing each task's callback as the broker
-# stops.
+# and its dialect at every start, and each revision it runs (migrations.py says the whole
+# upgrade in one line); faststream announcing each task's callback as the broker stops.
 _NOISE = (
     ("alembic.runtime.plugins", re.compile(r"setup plugin ")),
-    ("alembic.runtime.migration", re.compile(r"Context impl |Will assume ")),
+    ("alembic.runtime.migration", re.compile(r"Context impl |Will assume |Running upgrade ")),
     ("faststream", re.compile(r"callback for .* is being executed")),
 )
 _LOGGERS = ("alembic", "faststream", "sqlalchemy.pool")
@@ -19,9 +19,7 @@ _LOGGERS = ("alembic", "faststream", "sqlalchemy.pool")
 class QuietFilter(logging.Filter):
     """Drops the lines of ``_NOISE``, and the traceback SQLAlchemy's pool logs when a task
     holding a connection is cancelled at shutdown (Ctrl-C): that transaction is rolled back and
-    its message, never acknowledged, is delivered again, so nothing is wrong. Keeps a
-    migration's line to its first (the revision's docstring follows, a dozen lines per service
-    on a first start)."""
+    its message, never acknowledged, is delivered again, so nothing is wrong."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not record.name.startswith(_LOGGERS):
@@ -30,11 +28,7 @@ class QuietFilter(logging.Filter):
         for prefix, pattern in _NOISE:
             if record.name.startswith(prefix) and pattern.match(message):
                 return False
-        if record.name.startswith("sqlalchemy.pool") and _cancelled(record):
-            return False
-        if record.name == "alembic.runtime.migration" and "\n" in message:
-            record.msg, record.args = message.splitlines()[0], None
-        return True
+        return not (record.name.startswith("sqlalchemy.pool") and _cancelled(record))
 
 
 def _cancelled(record: logging.LogRecord) -> bool:

@@ -70,7 +70,14 @@ async def upgrade(engine: AsyncEngine, metadata: MetaData, schema: str | None, m
 def _upgrade(connection: Connection, metadata: MetaData, schema: str | None, migrations: Path) -> None:
     config = alembic_config(migrations, connection=connection, schema=schema)
     _adopt_unversioned(config, connection, metadata, schema)
+    before = MigrationContext.configure(connection, opts={"version_table_schema": schema}
+                                        ).get_current_revision()
     command.upgrade(config, "head")
+    after = ScriptDirectory.from_config(config).get_current_head()
+    if before != after:
+        # One line for the whole upgrade (alembic's own line per revision is dropped: lognoise).
+        log.info("database schema upgraded from %s to %s (%s)", before or "empty", after,
+                 migrations.parent.name)
 
 
 def migration_lock_key(schema: str) -> int:

@@ -82,6 +82,8 @@ async def record_decided(tx: Transaction, msg: TaskDecidedMessage) -> None:
     """Consumes TaskDecided (result, what it said, amount, paperwork due); publishes nothing.
     A task decides once: the same decision again is a no-op, a different one is refused."""
     event = msg.payload
+    if event.automatic:
+        return  # granted without an application (免申即享): the department's own, no hand-off
     handoff = await task_handoff(tx, event.task_id, msg)
     if handoff is None:
         return

@@ -16,6 +16,8 @@ CHATTER = {
     "a line per HTTP request of the launcher": re.compile(r"httpx: HTTP Request"),
     "faststream's task callbacks at Ctrl-C": re.compile(r"callback for .* is being executed"),
     "a traceback": re.compile(r"Traceback \(most recent call last\)"),
+    "a warning or an error in a demo that goes well": re.compile(r" (WARNING|ERROR) "),
+    "a line per migration revision": re.compile(r"Running upgrade "),
 }
 
 
@@ -36,4 +38,5 @@ def test_the_console_from_start_to_ctrl_c_holds_no_library_chatter(backend: Back
     assert not any(found.values()), {what: lines for what, lines in found.items() if lines}
     # What a person needs is still there.
     assert "every service is ready" in console
+    assert "database schema upgraded from empty to" in console
     assert "onedoor: stopped" in console

@@ -27,7 +27,7 @@ def _restore_logging() -> Iterator[None]:
 
 
 @pytest.mark.parametrize("json", [False, True], ids=["text", "json"])
-def test_library_chatter_is_dropped_and_migrations_take_one_line(json: bool) -> None:
+def test_library_chatter_is_dropped_and_an_upgrade_takes_one_line(json: bool) -> None:
     stream = io.StringIO()
     logs.configure("intake", "INFO", json=json, stream=stream)
 
@@ -38,11 +38,13 @@ def test_library_chatter_is_dropped_and_migrations_take_one_line(json: bool) -> 
     logging.getLogger("alembic.runtime.migration").info(
         "Running upgrade %s -> %s, %s", "", "0001", "Initial schema of intake: applications,\n"
         "their items and the messaging tables.")
+    logging.getLogger("services.common.migrations").info(
+        "database schema upgraded from %s to %s (%s)", "empty", "0004", "intake")
     logging.getLogger("faststream.access.nats").warning("subscriber stopped")
 
     lines = stream.getvalue().splitlines()
     assert len(lines) == 2, lines
-    assert "Running upgrade  -> 0001, Initial schema of intake: applications," in lines[0]
+    assert "database schema upgraded from empty to 0004 (intake)" in lines[0]
     assert "subscriber stopped" in lines[1]
 
 
