@@ -81,7 +81,8 @@ def run_service(args: argparse.Namespace) -> None:
     if args.service == "department" and not args.department:
         sys.exit("onedoor run department: name the department, e.g. 'education'")
     overrides = {k: v for k, v in {
-        "nats_url": args.nats_url, "database_url": args.database_url, "data_dir": args.data_dir,
+        "nats_url": args.nats_url, "nats_credentials": args.nats_credentials,
+        "database_url": args.database_url, "data_dir": args.data_dir,
         "port": args.http_port, "region": args.region,
         "auto_decide_after": args.auto_decide_after,
     }.items() if v is not None}
