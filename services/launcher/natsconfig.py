@@ -171,3 +171,8 @@ def configure(nats_dir: Path, nodes: list[Node], users: list[BusUser]) -> list[P
 def credentials_of(nats_dir: Path, user: str) -> Path:
     """The credentials file ``configure`` made for ``user`` (a process name, or ``admin``)."""
     return BusSecrets(nats_dir / CREDENTIALS).credentials(user)
+
+
+def admin_credentials(data_dir: Path) -> Path:
+    """Where `onedoor up --data-dir DIR` keeps the admin's credentials (operators, the bench)."""
+    return data_dir / "nats" / CREDENTIALS / f"{ADMIN}.json"
