@@ -12,8 +12,8 @@ from nats.js.api import StreamConfig
 
 from contracts import subjects
 from services.launcher.natsconfig import CREDENTIALS, KEY_FILE
-from services.launcher.natsserver import free_port
 from services.launcher.natsperms import ADMIN
+from services.launcher.natsserver import free_port
 from services.launcher.preflight import CONFIG_ERROR
 from tests.support.factories import resident_id
 from tests.support.nats import ClosedBus, NatsServer
