@@ -12,7 +12,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from services.launcher import natsconfig
+from services.launcher import natscompose, natsconfig
 from services.launcher.natsdeclare import DeclareFailed, declare
 from services.launcher.natsperms import bus_users
 from services.launcher.preflight import CONFIG_ERROR, ConfigError, check_region, check_settings
@@ -27,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                            "declare: create the stream, bucket and durables as the admin")
     nats.add_argument("--out", type=Path, default=Path("deploy/nats/secrets"),
                       help="config: where to write them")
-    nats.add_argument("--routes", default=",".join(natsconfig.COMPOSE_ROUTES),
+    nats.add_argument("--routes", default=",".join(natscompose.COMPOSE_ROUTES),
                       help="config: host:port of every server's routes, separated by commas")
     nats.add_argument("--region", default=None, help="region policy (default: ONEDOOR_REGION, "
                                                      "else default)")
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     users = bus_users(settings, topology(8000))
     if args.action == "config":
         routes = tuple(r.strip() for r in args.routes.split(",") if r.strip())
-        for path in natsconfig.configure_compose(args.out, users, routes):
+        for path in natscompose.configure_compose(args.out, users, routes):
             print(path)
         print(args.out / natsconfig.CREDENTIALS)
         return 0

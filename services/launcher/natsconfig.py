@@ -15,7 +15,6 @@ store encrypted with a key that is gone cannot be read, and is refused in one li
 
 import json
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,19 +38,6 @@ CLUSTER_NAME = "onedoor"
 
 class StoreKeyLost(RuntimeError):
     """An encrypted store whose key file is gone: the one line to show."""
-
-
-@dataclass(frozen=True)
-class Tls:
-    """Certificate files, as the server reads them (docker-compose: the operator's)."""
-
-    cert_file: str
-    key_file: str
-    ca_file: str
-
-    def block(self, *, verify: bool = False) -> dict[str, Any]:
-        return {"cert_file": self.cert_file, "key_file": self.key_file,
-                "ca_file": self.ca_file, "verify": verify, "timeout": 2}
 
 
 class BusSecrets:
@@ -110,28 +96,23 @@ def authorization(users: list[BusUser], bus: BusSecrets) -> dict[str, Any]:
     return {"users": entries}
 
 
-def cluster_block(listen: str, routes: list[str], route: NatsCredentials,
-                  tls: Tls | None = None) -> dict[str, Any]:
+def cluster_block(listen: str, routes: list[str], route: NatsCredentials) -> dict[str, Any]:
     """The routes to the other servers, each side presenting the route user."""
     block: dict[str, Any] = {
         "name": CLUSTER_NAME, "listen": listen,
         "authorization": {"user": route.user, "password": route.password},
         "routes": [f"nats-route://{route.user}:{route.password}@{r}" for r in routes]}
-    if tls is not None:
-        block["tls"] = tls.block(verify=True)  # servers prove themselves to each other
     return block
 
 
 def server_config(*, name: str, listen: str, store_dir: Path, users: list[BusUser],
-                  bus: BusSecrets, key: str, cluster: dict[str, Any] | None = None,
-                  tls: Tls | None = None) -> dict[str, Any]:
+                  bus: BusSecrets, key: str,
+                  cluster: dict[str, Any] | None = None) -> dict[str, Any]:
     config: dict[str, Any] = {
         "server_name": name, "listen": listen,
         "jetstream": {"store_dir": str(store_dir), "cipher": CIPHER, "key": key},
         "authorization": authorization(users, bus),
     }
-    if tls is not None:
-        config["tls"] = tls.block()
     if cluster is not None:
         config["cluster"] = cluster
     return config
@@ -176,32 +157,3 @@ def credentials_of(nats_dir: Path, user: str) -> Path:
 def admin_credentials(data_dir: Path) -> Path:
     """Where `onedoor up --data-dir DIR` keeps the admin's credentials (operators, the bench)."""
     return data_dir / "nats" / CREDENTIALS / f"{ADMIN}.json"
-
-
-# docker-compose.yml's servers, where each listens for the others' routes.
-COMPOSE_ROUTES = ("nats-1:6222", "nats-2:6222", "nats-3:6222")
-
-
-def write_include(path: Path, key: str, value: Any) -> Path:
-    """A file for nats-server's ``include``: one ``key: value`` (JSON is its own syntax)."""
-    write_private(path, f"# Written by 'onedoor nats config': do not edit.\n"
-                        f"{key}: {json.dumps(value, indent=2, ensure_ascii=False)}\n")
-    return path
-
-
-def configure_compose(out: Path, users: list[BusUser],
-                      routes: tuple[str, ...] = COMPOSE_ROUTES) -> list[Path]:
-    """The secret half of deploy/nats/nats-N.conf, into ``out`` (they ``include`` it): the
-    users and their permissions, the store's key, the route user and the routes; and each
-    process's credentials file in ``out/credentials``. Made once, kept on later runs."""
-    bus = BusSecrets(out / CREDENTIALS)
-    bus.secure()
-    for user in [ADMIN, *(u.name for u in users)]:
-        bus.credentials(user)
-    route = bus.route()
-    block = cluster_block("", list(routes), route)
-    return [write_include(out / "users.conf", "authorization", authorization(users, bus)),
-            write_include(out / "jetstream-key.conf", "key", bus.store_key([])),
-            write_include(out / "route-auth.conf", "authorization", block["authorization"]),
-            # Every node, itself too: a server recognises its own route and skips it.
-            write_include(out / "routes.conf", "routes", block["routes"])]
