@@ -29,7 +29,9 @@ import nats
 from bench.progress import Progress
 from bench.report import ITEMS, Report, expected_counts
 from contracts import subjects
+from services.common.natsauth import connect_options
 from services.launcher.demo import sample_application
+from services.launcher.natsconfig import admin_credentials
 from services.launcher.natsserver import free_port, port_is_free
 from services.launcher.topology import topology
 
@@ -77,10 +79,12 @@ async def wait_completed(intake: str, n: int, timeout: float, progress: Progress
     raise TimeoutError(f"not every application completed within {timeout}s")
 
 
-async def wait_quiet(base_port: int, nats_url: str, timeout: float) -> None:
+async def wait_quiet(base_port: int, nats_url: str, timeout: float,
+                     credentials: Path | None = None) -> None:
     """Until nothing moves: every consumer has delivered and been acknowledged everything,
-    and no service has an event left to publish (seen twice in a row)."""
-    nc = await nats.connect(nats_url)
+    and no service has an event left to publish (seen twice in a row). ``credentials``: the
+    admin's, on the closed bus `onedoor up` starts."""
+    nc = await nats.connect(nats_url, **connect_options(credentials))
     js = nc.jetstream()
     deadline, quiet = time.monotonic() + timeout, 0
     async with httpx.AsyncClient(timeout=30) as http:
@@ -97,7 +101,8 @@ async def wait_quiet(base_port: int, nats_url: str, timeout: float) -> None:
     await nc.close()
 
 
-async def count_stages(base_port: int, nats_url: str) -> dict[str, int]:
+async def count_stages(base_port: int, nats_url: str,
+                       credentials: Path | None = None) -> dict[str, int]:
     counts: dict[str, int] = {}
     async with httpx.AsyncClient(timeout=60) as http:
         for spec in topology(base_port):
@@ -107,7 +112,7 @@ async def count_stages(base_port: int, nats_url: str) -> dict[str, int]:
                     counts[f"{spec.name}: {table}"] = rows
             counts[f"{spec.name}: events not yet published"] = stats["outbox_unpublished"]
             counts[f"{spec.name}: open dead letters"] = stats["dead_letters_open"]
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(nats_url, **connect_options(credentials))
     info = await nc.jetstream().stream_info(subjects.STREAM, subjects_filter=">")
     await nc.close()
     per_event: Counter[str] = Counter()
@@ -146,9 +151,11 @@ def run(n: int, data_dir: Path, *, concurrency: int = 32, database_url: str | No
             asyncio.run(wait_completed(f"http://127.0.0.1:{base}", n, timeout, progress))
             report.complete_seconds = time.monotonic() - started
             progress.say("every application completed; waiting until nothing moves")
-            asyncio.run(wait_quiet(base, f"nats://127.0.0.1:{nats_port}", timeout))
+            asyncio.run(wait_quiet(base, f"nats://127.0.0.1:{nats_port}", timeout,
+                                   admin_credentials(data_dir)))
             progress.say("counting every stage")
-            report.counts = asyncio.run(count_stages(base, f"nats://127.0.0.1:{nats_port}"))
+            report.counts = asyncio.run(count_stages(base, f"nats://127.0.0.1:{nats_port}",
+                                                     admin_credentials(data_dir)))
             report.expected = expected_counts(n)
             return report
         finally:

@@ -31,6 +31,9 @@ from nats.js.errors import (
 )
 from sqlalchemy.engine import make_url
 
+from services.common.natsauth import connect_options
+from services.common.settings import Settings
+
 log = logging.getLogger(__name__)
 
 BUCKET = "onedoor_owners"
@@ -86,8 +89,12 @@ class DataDirLock:
 class Ownership:
     """This process's record, on NATS, of the database that ``service``'s consumers feed."""
 
-    def __init__(self, service: str, identity: str, replicas: int = 1) -> None:
+    def __init__(self, service: str, identity: str, replicas: int = 1, *,
+                 declare: bool = True) -> None:
         self.service, self.identity, self.replicas = service, identity, replicas
+        # Create the bucket if it is missing: on an open NATS only (on a closed one the admin
+        # user creates it, and a service's user may touch nothing but its own key).
+        self.declare = declare
         self.record = json.dumps({"database": identity, "host": socket.gethostname(),
                                   "pid": os.getpid()}).encode()
         self.lost: str | None = None  # set when another database took the record over
@@ -158,10 +165,18 @@ class Ownership:
             try:
                 self._kv = await js.key_value(BUCKET)
             except BucketNotFoundError:
-                self._kv = await js.create_key_value(KeyValueConfig(
-                    bucket=BUCKET, history=1, ttl=OWNER_TTL, replicas=self.replicas,
-                    description="OneDoor: which database each service's consumers feed"))
+                if not self.declare:
+                    raise
+                self._kv = await js.create_key_value(bucket_config(self.replicas))
         return self._kv
+
+
+def bucket_config(replicas: int = 1) -> KeyValueConfig:
+    """The owners bucket, as whoever declares it creates it. Direct gets: a key is read on
+    a subject naming it, so each service's user may be allowed its own key only."""
+    return KeyValueConfig(bucket=BUCKET, history=1, ttl=OWNER_TTL, replicas=replicas,
+                          direct=True,
+                          description="OneDoor: which database each service's consumers feed")
 
 
 def _shown(identity: str) -> str:
@@ -171,17 +186,25 @@ def _shown(identity: str) -> str:
     return identity
 
 
-async def preflight(ownership: Ownership | None, nats_servers: list[str]) -> None:
+async def preflight(ownership: Ownership | None, settings: Settings) -> None:
     """Before a process starts serving: refuse at once, in one line, if NATS already names
     another owner. An unreachable NATS is left to the start-up, which waits for it."""
     if ownership is None:
         return
     try:
-        nc = await nats.connect(nats_servers, connect_timeout=2, max_reconnect_attempts=0,
-                                allow_reconnect=False)
+        nc = await nats.connect(settings.nats_servers, connect_timeout=5,
+                                max_reconnect_attempts=0, allow_reconnect=False,
+                                error_cb=_unreachable,
+                                **connect_options(settings.nats_credentials,
+                                                  settings.nats_ca_file))
     except Exception:
         return
     try:
         await ownership.check(nc.jetstream())
     finally:
         await nc.close()
+
+
+async def _unreachable(exc: Exception) -> None:
+    """nats-py logs each failed attempt with its traceback; the start-up says it in one line."""
+    log.debug("owner check: NATS not reachable: %s", exc)

@@ -1,16 +1,24 @@
 """The one stream, its declaration, and the batch subscriber every consumer uses."""
 
 import builtins
+import contextlib
 import logging
 from typing import Any
 
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsMessage, NatsRouter, PullSub
 from faststream.nats.subscriber.usecases import stream_pull_subscriber
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy as ServerAckPolicy
-from nats.js.api import ConsumerConfig, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError
+from nats.js.api import (
+    ConsumerConfig,
+    DeliverPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import BadRequestError, NotFoundError
 
 from contracts import Envelope, subjects
 from services.common.consumer import BatchConsumer, Handler, RetryPolicy, envelope_decoder
@@ -47,12 +55,27 @@ STREAM = JStream(subjects.STREAM, declare=False)
 
 
 async def ensure_stream(js: JetStreamContext, replicas: int = 1) -> None:
-    """Create the stream, or bring an existing one to this configuration."""
+    """Create the stream, or bring an existing one to this configuration (the admin user's
+    work on a closed bus; a service's own only on an open one)."""
     config = stream_config(replicas)
     try:
         await js.add_stream(config)
     except BadRequestError:
         await js.update_stream(config)
+
+
+class StreamMissing(RuntimeError):
+    """The stream is not declared (yet): on a closed bus only the admin user declares it."""
+
+
+async def stream_exists(js: JetStreamContext) -> None:
+    """Raise StreamMissing until the admin has declared the stream (a service on a closed bus
+    may read the stream's information, never create or change it)."""
+    try:
+        await js.stream_info(subjects.STREAM)
+    except NotFoundError:
+        raise StreamMissing(f"the stream {subjects.STREAM} is not declared yet (the admin "
+                            f"declares it: 'onedoor up', or 'onedoor nats declare')") from None
 
 
 def durable_config(subject: str, durable: str, retry: RetryPolicy,
@@ -88,6 +111,9 @@ def batch_subscriber(
         # A copy: nats-py fills in the config it is given when it creates the consumer.
         config=durable_config(subject, durable, retry, batch_size),
         pull_sub=PullSub(batch_size=batch_size, timeout=FILL_SECONDS, batch=True),
+        # None: the connection's own inbox (``_INBOX.<user>`` on a closed bus, natsauth.py),
+        # where faststream would otherwise pull into the shared ``_INBOX.``.
+        inbox_prefix=None,
         ack_policy=AckPolicy.MANUAL,
         decoder=envelope_decoder(model),
         description=description,
@@ -122,3 +148,38 @@ def consume(
     subscriber(on_batch)
     consumer.bind(model, handle, subscriber,
                   durable_config(subject, consumer.name, consumer.retry))
+
+
+def reader_name(durable: str) -> str:
+    """The short-lived consumer through which ``durable``'s service reads back one message of
+    its own subject. Its NATS user may create, pull from and delete this one name, filtered
+    to its durable's subject: reading the stream by sequence (``js.get_msg``) would let it read
+    every other service's messages too."""
+    return f"{durable}-reader"
+
+
+async def read_own_message(js: JetStreamContext, durable: ConsumerConfig, seq: int,
+                           timeout: float = 5.0) -> Msg | None:
+    """The message at stream sequence ``seq`` of ``durable``'s filter subject (None if it is
+    gone), read through its reader consumer, which is deleted again afterwards."""
+    name = reader_name(durable.durable_name or durable.name or "")
+    reader = ConsumerConfig(
+        name=name, filter_subject=durable.filter_subject,
+        deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=seq,
+        ack_policy=ServerAckPolicy.NONE, mem_storage=True, num_replicas=1,
+        inactive_threshold=60.0)  # the server removes one a crash left behind
+    with contextlib.suppress(NotFoundError):  # left by a read that was interrupted
+        await js.delete_consumer(subjects.STREAM, name)
+    await js.add_consumer(subjects.STREAM, reader)
+    sub = await js.pull_subscribe_bind(name, stream=subjects.STREAM)
+    try:
+        found = await sub.fetch(1, timeout=timeout)
+    except builtins.TimeoutError:
+        found = []
+    finally:
+        await sub.unsubscribe()
+        with contextlib.suppress(NotFoundError):
+            await js.delete_consumer(subjects.STREAM, name)
+    if not found or found[0].metadata.sequence.stream != seq:
+        return None
+    return found[0]

@@ -16,9 +16,10 @@ from services.common.clock import Clock, SystemClock
 from services.common.consumer import BatchConsumer, RetryPolicy
 from services.common.db import Database
 from services.common.instance import DataDirLock, InstanceConflict, Ownership, database_identity
-from services.common.jetstream import ensure_stream
+from services.common.jetstream import ensure_stream, stream_exists
 from services.common.messaging import MessagingTables
 from services.common.metrics import GaugeCallback, Metrics, consumer_bound
+from services.common.natsauth import broker_options
 from services.common.relay import OutboxRelay
 from services.common.settings import Settings
 from services.common.tracing_setup import make_provider
@@ -49,7 +50,8 @@ class Runtime:
         # ``migrations``: the service's Alembic directory, upgraded to head at start.
         self.db = Database(url, metadata, schema=schema, migrations=migrations)
         # With SQLite this process alone may feed the service's consumers (instance.py).
-        self.ownership = Ownership(name, database_identity(url, schema), settings.stream_replicas)
+        self.ownership = Ownership(name, database_identity(url, schema), settings.stream_replicas,
+                                   declare=settings.nats_is_open)
         self._data_lock: DataDirLock | None = None
         self.tracer_provider = make_provider(name, settings.data_dir,
                                              max_bytes=settings.trace_file_max_size,
@@ -67,6 +69,8 @@ class Runtime:
             reconnect_time_wait=1,
             log_level=logging.DEBUG,  # one log line per message is for debugging only
             middlewares=[self.metrics.nats_middleware()],
+            # Its own NATS user and reply inbox on a closed bus; anonymous on an open one.
+            **broker_options(settings.nats_credentials, settings.nats_ca_file),
         )
 
         self.consumers: dict[str, BatchConsumer] = {}
@@ -106,7 +110,7 @@ class Runtime:
         """Before serving (``onedoor run``): refuse at once, with InstanceConflict, if another
         process owns this service's data, here or on NATS."""
         self.lock_data()
-        await instance.preflight(self.ownership, self.settings.nats_servers)
+        await instance.preflight(self.ownership, self.settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Any = None) -> AsyncIterator[None]:
@@ -116,8 +120,13 @@ class Runtime:
             await self._connect()
             js = self.js = self.broker.connection.jetstream()
             try:
-                await self._until_jetstream_answers(lambda: ensure_stream(
-                    js, self.settings.stream_replicas))
+                # On a closed bus the admin declares the stream (and every durable) before the
+                # services start: a service only waits for it. On an open NATS nobody else will.
+                if self.settings.nats_is_open:
+                    await self._until_jetstream_answers(lambda: ensure_stream(
+                        js, self.settings.stream_replicas))
+                else:
+                    await self._until_jetstream_answers(lambda: stream_exists(js))
                 # Before any consumer joins: a second database must not take messages.
                 await self._until_jetstream_answers(lambda: self.ownership.claim(js))
             except BaseException:

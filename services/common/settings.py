@@ -11,6 +11,13 @@ class Settings(BaseSettings):
 
     # One URL, or several separated by commas (the servers of a cluster).
     nats_url: str = "nats://127.0.0.1:4222"
+    # This process's NATS user: a JSON file {"user", "password"} (mode 0600), as `onedoor up`
+    # writes one per process under <data dir>/nats/credentials. None: connect anonymously (an
+    # open NATS: a developer's, or the tests'), and declare the stream and the owners bucket
+    # if they are missing, as nobody else will.
+    nats_credentials: Path | None = None
+    # The CA that signed the NATS servers' certificates (TLS, as in docker-compose.yml).
+    nats_ca_file: Path | None = None
     # Copies of the stream the cluster keeps (3 in production; 1 for a single server).
     stream_replicas: int = 1
     # None: a SQLite file per service under ``data_dir``. A PostgreSQL URL is shared by the
@@ -48,6 +55,12 @@ class Settings(BaseSettings):
     @property
     def nats_servers(self) -> list[str]:
         return [u.strip() for u in self.nats_url.split(",") if u.strip()]
+
+    @property
+    def nats_is_open(self) -> bool:
+        """No credentials: an open NATS, where this process declares what it uses itself.
+        On a closed one only the admin user (``onedoor up``, ``onedoor nats declare``) does."""
+        return self.nats_credentials is None
 
     def database_for(self, name: str) -> tuple[str, str | None]:
         """The URL and (for PostgreSQL) schema of the database that service ``name`` owns."""

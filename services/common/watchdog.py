@@ -9,6 +9,14 @@ to, and its subscription restarted. Both are seen by the one ``consumer_info`` p
 interval the watchdog asks anyway. A message whose processing crashed the process on every
 delivery never reaches the consumer's own dead-letter code; the server then announces it on
 the max-deliveries advisory, and it is recorded as a dead letter from the stream.
+
+On a closed bus (services/launcher/natsperms.py) a service's NATS user may create its own
+durables only (their names, their filter subjects), never delete one nor touch the stream.
+Creating one again is allowed on purpose: without it a durable deleted by an operator's
+mistake (only the admin user may delete) would stop that flow until the next `onedoor up`,
+while all a service can create is what it already reads; deleting and changing the stream
+stay with the admin. The advisories it hears are its own consumers' only, and it reads a
+dead letter back through a reader consumer of its own subject (jetstream.read_own_message).
 """
 
 import asyncio
@@ -27,10 +35,11 @@ from sqlalchemy import insert, select
 
 from contracts import subjects
 from services.common.consumer import BatchConsumer
+from services.common.jetstream import read_own_message
 
 log = logging.getLogger(__name__)
 
-ADVISORY = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + subjects.STREAM + ".*"
+ADVISORY = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + subjects.STREAM + ".{durable}"
 CONSUMER_NOT_FOUND = 10014  # JetStream's error code (a missing stream has its own, 10059)
 MAX_INTERVAL = 15.0  # seconds between rounds at most: the owner record lives 60 (instance.py)
 
@@ -66,8 +75,11 @@ class Watchdog:
         async def on_advisory(msg: Msg) -> None:
             await self._on_max_deliveries(js, msg)
 
-        # The client re-subscribes this core subscription after every reconnect.
-        await nc.subscribe(ADVISORY, cb=on_advisory)
+        # The client re-subscribes these core subscriptions after every reconnect. One per
+        # consumer of this service: another service's advisories are not its business (and
+        # on a closed bus not allowed).
+        for name in self.consumers:
+            await nc.subscribe(advisory_subject(name), cb=on_advisory)
         await self._note_floors(js)
         interval = min(max(self.stall_seconds / 3, 0.5), MAX_INTERVAL)
         while True:
@@ -145,7 +157,11 @@ class Watchdog:
         seq = int(advisory["stream_seq"])
         tables = consumer.tables
         try:
-            stored = await js.get_msg(subjects.STREAM, seq)
+            stored = await read_own_message(js, consumer.config, seq)
+            if stored is None:
+                log.error("%s: the message at stream sequence %d is gone from the stream: no "
+                          "dead letter recorded", consumer.name, seq)
+                return
             async with consumer.uow.begin() as tx:
                 known = await tx.session.scalar(
                     select(tables.dead_letters.c.id).where(
@@ -164,3 +180,8 @@ class Watchdog:
             log.error("%s: dead letter at stream sequence %d (max deliveries)", consumer.name, seq)
         except Exception:
             log.exception("%s: could not record the dead letter at sequence %d", consumer.name, seq)
+
+
+def advisory_subject(durable: str) -> str:
+    """Where the server announces a message of ``durable`` it stopped redelivering."""
+    return ADVISORY.format(durable=durable)

@@ -15,7 +15,7 @@ import uvicorn
 from contracts import Department
 from services.common import logs
 from services.common.instance import InstanceConflict
-from services.launcher import ops, options, policycmd, status, trace
+from services.launcher import natscmd, ops, options, policycmd, status, trace
 from services.launcher.preflight import (
     CONFIG_ERROR,
     ConfigError,
@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(ops.run(args))
     elif args.command == "status":
         sys.exit(status.run(args))
+    elif args.command == "nats":
+        sys.exit(natscmd.run(args))
     elif args.command in ("policy", "deadline"):
         sys.exit(policycmd.run(args))
     elif args.command == "up":
@@ -64,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     options.add_up(sub)
     options.add_run(sub)
     ops.add_parser(sub)
+    natscmd.add_parser(sub)
     policycmd.add_parser(sub)
     status.add_parser(sub)
     trace.add_parser(sub)
@@ -81,7 +84,8 @@ def run_service(args: argparse.Namespace) -> None:
     if args.service == "department" and not args.department:
         sys.exit("onedoor run department: name the department, e.g. 'education'")
     overrides = {k: v for k, v in {
-        "nats_url": args.nats_url, "database_url": args.database_url, "data_dir": args.data_dir,
+        "nats_url": args.nats_url, "nats_credentials": args.nats_credentials,
+        "database_url": args.database_url, "data_dir": args.data_dir,
         "port": args.http_port, "region": args.region,
         "auto_decide_after": args.auto_decide_after,
     }.items() if v is not None}

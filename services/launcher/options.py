@@ -94,6 +94,10 @@ def add_run(sub: argparse._SubParsersAction) -> None:
     run.add_argument("department", nargs="?", choices=[d.value for d in Department],
                      help="with 'department': which one")
     run.add_argument("--nats-url", help=f"NATS URL, several separated by commas {_setting('nats_url')}")
+    run.add_argument("--nats-credentials", type=Path, metavar="FILE",
+                     help="this process's NATS user, a JSON file {\"user\", \"password\"} as "
+                          "'onedoor up' writes one per process under <data dir>/nats/credentials "
+                          "(default: ONEDOOR_NATS_CREDENTIALS, else none: an open NATS)")
     run.add_argument("--database-url", help="PostgreSQL URL (default: ONEDOOR_DATABASE_URL, "
                                             "else a SQLite file under the data directory)")
     run.add_argument("--data-dir", type=Path, help=f"data directory {_setting('data_dir')}")

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from services.common.natsauth import CredentialsError, NatsCredentials
 from services.common.policy import load_policy
 from services.common.settings import Settings
 from services.launcher.policycmd import validation_problems
@@ -44,11 +45,17 @@ def check_region(region: str) -> str:
 def check_settings(**overrides: object) -> Settings:
     """The settings from ``ONEDOOR_*`` variables (and ``overrides``), or what is wrong with them."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         wrong = "; ".join(f"ONEDOOR_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
                           for e in exc.errors())
         raise ConfigError(f"invalid setting: {wrong}") from None
+    if settings.nats_credentials is not None:  # read now: later it would be a traceback
+        try:
+            NatsCredentials.load(settings.nats_credentials)
+        except CredentialsError as exc:
+            raise ConfigError(str(exc)) from None
+    return settings
 
 
 def check_database_url(url: str | None) -> None:

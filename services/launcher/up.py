@@ -10,7 +10,9 @@ from pathlib import Path
 import httpx
 
 from services.common.policy import load_policy
-from services.launcher import demo, natsserver
+from services.common.settings import Settings
+from services.launcher import demo, natsconfig, natsdeclare, natsserver
+from services.launcher.natsperms import ADMIN, bus_users
 from services.launcher.preflight import (
     CONFIG_ERROR,
     ConfigError,
@@ -25,9 +27,10 @@ from services.launcher.topology import ProcessSpec, topology
 log = logging.getLogger("onedoor")
 
 
-def preflight(args: argparse.Namespace) -> tuple[str, list[ProcessSpec]]:
-    """The region to give the services and where each listens, once everything is checked."""
-    check_settings()  # the ONEDOOR_* variables every child will read
+def preflight(args: argparse.Namespace) -> tuple[Settings, list[ProcessSpec]]:
+    """The settings the services will have (their region too) and where each listens, once
+    everything is checked."""
+    settings = check_settings()  # the ONEDOOR_* variables every child will read
     region = check_region(args.region)
     check_database_url(args.database_url)
     specs = topology(args.http_port)
@@ -36,31 +39,50 @@ def preflight(args: argparse.Namespace) -> tuple[str, list[ProcessSpec]]:
         args.data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"--data-dir {args.data_dir}: {exc.strerror}") from None
-    return region, specs
+    return settings.model_copy(update={"region": region,
+                                       "stream_replicas": 3 if args.cluster else 1}), specs
 
 
 async def up(args: argparse.Namespace) -> int:
     """Run the system until Ctrl-C (exit 0) or a child's configuration error (``CONFIG_ERROR``)."""
     try:
-        region, specs = preflight(args)
+        settings, specs = preflight(args)
     except ConfigError as exc:
         print(f"onedoor up: {exc}", file=sys.stderr)
         return CONFIG_ERROR
+    region = settings.region
     data_dir: Path = args.data_dir.resolve()
     supervisor = Supervisor()
     supervisor.install_signal_handlers()
 
     nats_url = args.nats_url
     nats_names: tuple[str, ...] = ()
-    if not nats_url:
+    credentials: dict[str, Path] = {}
+    if not nats_url:  # a closed bus of our own: its users, permissions and declarations
+        nats_dir = data_dir / "nats"
         port = args.nats_port if natsserver.port_is_free(args.nats_port) else natsserver.free_port()
-        nodes = natsserver.cluster_nodes(port, data_dir / "nats", 3 if args.cluster else 1)
-        for node in nodes:
-            await supervisor.start(supervisor.add(node.name, node.command()))
+        nodes = natsserver.cluster_nodes(port, nats_dir, 3 if args.cluster else 1)
+        users = await asyncio.to_thread(bus_users, settings, specs)
+        try:
+            configs = natsconfig.configure(nats_dir, nodes, users)
+        except natsconfig.StoreKeyLost as exc:
+            print(f"onedoor up: {exc}", file=sys.stderr)
+            return CONFIG_ERROR
+        for node, config in zip(nodes, configs, strict=True):
+            await supervisor.start(supervisor.add(node.name, node.command(config)))
         for node in nodes:
             await asyncio.to_thread(natsserver.wait_until_listening, node.port)
         nats_url = ",".join(node.url for node in nodes)
         nats_names = tuple(node.name for node in nodes)
+        try:  # the stream and every durable exist before any service starts
+            await natsdeclare.declare([n.url for n in nodes],
+                                      natsconfig.credentials_of(nats_dir, ADMIN), users,
+                                      replicas=settings.stream_replicas)
+        except natsdeclare.DeclareFailed as exc:
+            print(f"onedoor up: {exc}", file=sys.stderr)
+            await supervisor.stop(last=nats_names)
+            return CONFIG_ERROR
+        credentials = {u.name: natsconfig.credentials_of(nats_dir, u.name) for u in users}
 
     env = {"ONEDOOR_NATS_URL": nats_url, "ONEDOOR_DATA_DIR": str(data_dir),
            "ONEDOOR_REGION": region,
@@ -72,10 +94,11 @@ async def up(args: argparse.Namespace) -> int:
         after = args.auto_decide_after if args.auto_decide_after is not None else 3
         env["ONEDOOR_AUTO_DECIDE_AFTER"] = str(after)
     for spec in specs:
+        own = {"ONEDOOR_NATS_CREDENTIALS": str(credentials[spec.name])} if credentials else {}
         await supervisor.start(supervisor.add(
-            spec.name, [sys.executable, "-m", "services.launcher", *spec.run_args()], env))
+            spec.name, [sys.executable, "-m", "services.launcher", *spec.run_args()], env | own))
 
-    print(_listing(nats_url, specs, data_dir, args.database_url), flush=True)
+    print(_listing(nats_url, specs, data_dir, args.database_url, bool(credentials)), flush=True)
     intake = f"http://127.0.0.1:{args.http_port}"
     ready = asyncio.create_task(_announce_ready(specs, args.demo, intake, region))
     await supervisor.stopping.wait()
@@ -90,8 +113,12 @@ async def up(args: argparse.Namespace) -> int:
     return 0
 
 
-def _listing(nats_url: str, specs: list[ProcessSpec], data_dir: Path, database_url: str | None) -> str:
+def _listing(nats_url: str, specs: list[ProcessSpec], data_dir: Path, database_url: str | None,
+             closed: bool) -> str:
     lines = ["", "OneDoor 一门受理 — where everything listens:", f"  {'NATS JetStream':<24}{nats_url}"]
+    if closed:
+        lines.append(f"  {'NATS users':<24}{data_dir / 'nats' / natsconfig.CREDENTIALS} "
+                     f"(admin.json: the admin's)")
     lines += [f"  {s.name:<24}http://127.0.0.1:{s.port}" for s in specs]
     lines += [f"  {'data':<24}{database_url or data_dir}", "  Ctrl-C stops everything.", ""]
     return "\n".join(lines)

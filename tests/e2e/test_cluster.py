@@ -1,5 +1,8 @@
 """A three-node NATS cluster (JetStream replicas 3) loses a node mid-flow: nothing is lost,
-nothing doubled, and the flow goes on without anyone doing anything."""
+nothing doubled, and the flow goes on without anyone doing anything. The cluster is closed as
+`onedoor up --cluster` closes it: a user per process with its permissions, authenticated
+routes, encryption at rest; the admin declares the stream and durables before the services
+start, each of which connects as its own user."""
 
 import asyncio
 import random
@@ -14,7 +17,12 @@ import nats
 import pytest
 
 from contracts import subjects
-from services.launcher import natsserver
+from services.common.natsauth import connect_options
+from services.common.settings import Settings
+from services.launcher import natsconfig, natsserver
+from services.launcher.natsdeclare import declare
+from services.launcher.natsperms import ADMIN, bus_users
+from services.launcher.topology import topology
 from tests.support.backends import Backend
 from tests.support.system import ProcessSystem, Submitter
 from tests.support.waiting import eventually
@@ -26,6 +34,7 @@ ITEMS = [["dibao", "education_aid", "medical_aid"]]
 class RunningNode:
     url: str
     process: subprocess.Popen[bytes]
+    log: Path
 
     def kill(self) -> None:
         self.process.kill()
@@ -34,11 +43,19 @@ class RunningNode:
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[list[RunningNode]]:
-    nodes = natsserver.cluster_nodes(natsserver.free_port(), tmp_path / "nats", 3)
-    running = [RunningNode(n.url, subprocess.Popen(n.command(), stdout=subprocess.DEVNULL,
-                                                   stderr=subprocess.DEVNULL)) for n in nodes]
+    nats_dir = tmp_path / "nats"
+    nodes = natsserver.cluster_nodes(natsserver.free_port(), nats_dir, 3)
+    users = bus_users(Settings(stream_replicas=3), topology(0))
+    configs = natsconfig.configure(nats_dir, nodes, users)
+    running = []
+    for node, config in zip(nodes, configs, strict=True):
+        log = tmp_path / f"{node.name}.log"
+        running.append(RunningNode(node.url, subprocess.Popen(
+            node.command(config), stdout=log.open("wb"), stderr=subprocess.STDOUT), log))
     for node in nodes:
         natsserver.wait_until_listening(node.port)
+    asyncio.run(declare([n.url for n in nodes], natsconfig.credentials_of(nats_dir, ADMIN), users,
+                        replicas=3))
     yield running
     for node in running:
         node.kill()
@@ -51,8 +68,10 @@ def test_losing_one_of_three_nodes_mid_flow(backend: Backend, cluster: list[Runn
     urls = ",".join(p.url for p in cluster)
     system = ProcessSystem(backend, urls, tmp_path, departments=("civil_affairs", "education",
                                                                  "medical"))
-    for process in system.processes.values():
+    nats_dir = tmp_path / "nats"
+    for name, process in system.processes.items():
         process.env["ONEDOOR_STREAM_REPLICAS"] = "3"
+        process.env["ONEDOOR_NATS_CREDENTIALS"] = str(natsconfig.credentials_of(nats_dir, name))
     system.start()
     try:
         submitter = Submitter(system.intake, 60, rng, ITEMS, pause=0.05)
@@ -70,7 +89,8 @@ def test_losing_one_of_three_nodes_mid_flow(backend: Backend, cluster: list[Runn
             eventually(all_completed, timeout=120, interval=0.5)
 
         async def stored() -> dict:
-            nc = await nats.connect(cluster[1].url)
+            nc = await nats.connect(cluster[1].url, **connect_options(
+                natsconfig.credentials_of(nats_dir, ADMIN)))
             info = await nc.jetstream().stream_info(subjects.STREAM, subjects_filter=">")
             await nc.close()
             assert info.config.num_replicas == 3
@@ -82,6 +102,9 @@ def test_losing_one_of_three_nodes_mid_flow(backend: Backend, cluster: list[Runn
         assert per_subject["onedoor.application.completed"] == n
         for department in ("civil_affairs", "education", "medical"):
             assert per_subject[f"onedoor.task.decided.{department}"] == n
+        refused = [line for node in cluster for line in node.log.read_text().splitlines()
+                   if "Violation" in line]
+        assert not refused, refused
     except AssertionError:
         print(system.logs())
         raise
