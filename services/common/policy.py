@@ -66,6 +66,9 @@ class ItemPolicy(_Strict):
     separation_of_duties: bool = False  # accept, review, confirm: three people (002 §一)
     # An approval grants money (an allowance, a one-off sum): the decision gives its amount.
     pays_money: bool = False
+    # The most one approval may grant (yuan); None: the region sets no cap (emergency aid has
+    # its own, ``emergency.cap_yuan``).
+    max_amount_yuan: Decimal | None = Field(default=None, gt=0)
     emergency: EmergencyRule | None = None
     alternates: list[Department] = Field(default_factory=list)  # where a returned task may go
     source: str = ""  # the document and article the numbers come from

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from contracts import Department, Outcome
+from contracts import Department
 from services.common.policy import Policy
 from services.common.uow import Transaction
 from services.departments import domain, handlers
@@ -38,10 +38,9 @@ async def auto_decide_due(tx: Transaction, department: Department, *, policy: Po
             income_lines=dict(policy.demo_income_lines))
         if not rules.paying:  # an approval of help that is not money names no sum
             decision = dataclasses.replace(decision, amount=None)
-        elif rules.emergency and decision.outcome == Outcome.approved and decision.amount:
-            # Within the cap, paperwork done with it: the demo has nothing to follow up.
-            decision = dataclasses.replace(decision,
-                                           amount=min(decision.amount, rules.emergency.cap_yuan))
+        elif rules.cap_yuan is not None and decision.amount:
+            # Within the cap (emergency aid: paperwork done with it, nothing to follow up).
+            decision = dataclasses.replace(decision, amount=min(decision.amount, rules.cap_yuan))
         if rules.separation_of_duties:
             await handlers.accept_task(tx, department, task.id, ACCEPTOR)
             await handlers.review_task(tx, task.id, REVIEWER, "演示：材料齐全，情况属实，同意上报",

@@ -96,7 +96,7 @@ async def decide_task(tx: Transaction, department: Department, task_id: str,
     task = await tasks.get_task(tx, task_id)
     rules = rules_for(policy, task.items)
     check_emergency(rules.emergency, decision)
-    check_amount(rules.paying, decision)
+    check_amount(rules.paying, decision, rules.cap_yuan)
     current = None
     if task.outcome:
         current = Decision(Outcome(task.outcome), task.reason or "", task.amount,

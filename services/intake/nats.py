@@ -50,7 +50,7 @@ def build_router(runtime: Runtime, policy: Policy) -> NatsRouter:
              model=TaskAcceptedMessage, handle=projections.record_accepted,
              description="Record a department's acceptance of its task.")
     _consume(runtime.consumer("intake-decided"), subjects.all_departments(subjects.TASK_DECIDED),
-             model=TaskDecidedMessage, handle=projections.record_decided,
+             model=TaskDecidedMessage, handle=partial(projections.record_decided, policy=policy),
              description="Record a department's decision on its items.")
     _consume(runtime.consumer("intake-returned"), subjects.all_departments(subjects.TASK_RETURNED),
              model=TaskReturnedMessage, handle=projections.record_returned,

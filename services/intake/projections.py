@@ -16,11 +16,13 @@ from contracts import (
     TaskMaterialsRequestedMessage,
     TaskReturnedMessage,
 )
+from services.common.amounts import amount_problem
 from services.common.conflicts import first_stands
+from services.common.deliveries import Refused
 from services.common.policy import Policy
 from services.common.timefmt import beijing_text
 from services.common.uow import Transaction
-from services.intake import domain, notices
+from services.intake import checks, domain, notices
 from services.intake.domain import CLOSED, ItemStatus
 from services.intake.models import (
     Application,
@@ -67,15 +69,18 @@ async def record_accepted(tx: Transaction, msg: TaskAcceptedMessage) -> None:
     await _refresh_status(tx, event.application_id, items)
 
 
-async def record_decided(tx: Transaction, msg: TaskDecidedMessage) -> None:
+async def record_decided(tx: Transaction, msg: TaskDecidedMessage, *, policy: Policy) -> None:
     """Consumes TaskDecided: the department's outcome for each of the task's items (an item
     granted without application, 免申即享, joins the view). A task decides once: the same
-    decision again is a no-op, a different one is refused (a dead letter) and changes nothing."""
+    decision again is a no-op, a different one is refused (a dead letter) and changes nothing;
+    so is a decision that does not fit the application (another department's task, items it
+    does not have, an amount outside the policy, a grant without the status it follows)."""
     event = msg.payload
     items = await _items(tx, event.application_id)
     app = await tx.session.get(Application, event.application_id)
     if app is None:
-        return
+        raise Refused(f"a decision of task {event.task_id} for application "
+                      f"{event.application_id}, which the window never registered")
     decided = [r for r in items.values()
                if r.task_id == event.task_id and r.status == ItemStatus.decided]
     if decided:
@@ -85,6 +90,13 @@ async def record_decided(tx: Transaction, msg: TaskDecidedMessage) -> None:
                      {"outcome": event.outcome, "amount": event.amount, "reason": event.reason},
                      private=("reason",))
         return
+    if problem := amount_problem(policy, list(event.items), event.outcome, event.amount,
+                                 automatic=event.automatic):
+        raise Refused(f"the decision of task {event.task_id}: {problem}")
+    if event.automatic:
+        checks.grant_basis(policy, event, items)
+    else:
+        checks.own_task(event, items)
     for code in event.items:
         row = items.get(code)
         if row is not None and event.automatic and row.task_id not in (None, event.task_id):

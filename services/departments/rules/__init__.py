@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from contracts import Item
+from services.common.amounts import task_cap
 from services.common.policy import EmergencyRule, Policy
 
 
@@ -15,6 +16,7 @@ class TaskRules:
     separation_of_duties: bool = False  # accept, review, confirm: three people (002 §一)
     emergency: EmergencyRule | None = None  # small amount first, paperwork after (002 §四)
     paying: tuple[str, ...] = ()  # its items whose approval grants money: amount required
+    cap_yuan: Decimal | None = None  # the most one approval may grant (its items' lowest cap)
 
     @property
     def emergency_cap_yuan(self) -> Decimal | None:
@@ -29,4 +31,5 @@ def rules_for(policy: Policy, items: list[str]) -> TaskRules:
         separation_of_duties=any(p.separation_of_duties for p in found),
         emergency=next((p.emergency for p in found if p.emergency), None),
         paying=tuple(i for i in items if i in policy.items and policy.items[Item(i)].pays_money),
+        cap_yuan=task_cap(policy, items),
     )
