@@ -11,7 +11,7 @@ from faststream.nats import NatsBroker, NatsRouter
 from sqlalchemy import MetaData
 
 from contracts import subjects
-from services.common import instance, keystore
+from services.common import instance, keystore, rekey
 from services.common.clock import Clock, SystemClock
 from services.common.consumer import BatchConsumer, RetryPolicy
 from services.common.db import Database
@@ -108,8 +108,13 @@ class Runtime:
 
     async def preflight(self) -> None:
         """Before serving (``onedoor run``): refuse at once, with InstanceConflict, if another
-        process owns this service's data, here or on NATS."""
+        process owns this service's data, here or on NATS; with KeyProblem if the data key
+        does not open the data."""
         self.lock_data()
+        try:
+            await rekey.check_readable(self.db)
+        finally:
+            await self.db.engine.dispose()  # its connections belong to this loop, not the server's
         await instance.preflight(self.ownership, self.settings.nats_servers)
 
     @contextlib.asynccontextmanager

@@ -9,8 +9,11 @@ from pathlib import Path
 
 import httpx
 
+from services.common import keystore
+from services.common.crypto import KeyProblem
 from services.common.policy import load_policy
 from services.launcher import demo, natsserver
+from services.launcher.keys import private_data_dir
 from services.launcher.preflight import (
     CONFIG_ERROR,
     ConfigError,
@@ -27,15 +30,21 @@ log = logging.getLogger("onedoor")
 
 def preflight(args: argparse.Namespace) -> tuple[str, list[ProcessSpec]]:
     """The region to give the services and where each listens, once everything is checked."""
-    check_settings()  # the ONEDOOR_* variables every child will read
+    settings = check_settings()  # the ONEDOOR_* variables every child will read
     region = check_region(args.region)
     check_database_url(args.database_url)
     specs = topology(args.http_port)
     check_ports(specs)
     try:
-        args.data_dir.mkdir(parents=True, exist_ok=True)
+        private_data_dir(args.data_dir)
+        # Before any child: the key files they share (unless the keys come from ONEDOOR_*_KEY),
+        # made once here rather than raced for by ten processes.
+        keystore.ensure_key_files(args.data_dir, settings.key_values())
+        keystore.load(args.data_dir, settings.key_values(), bus=True, create=False)
     except OSError as exc:
         raise ConfigError(f"--data-dir {args.data_dir}: {exc.strerror}") from None
+    except KeyProblem as exc:
+        raise ConfigError(str(exc)) from None
     return region, specs
 
 
