@@ -11,10 +11,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Column, LargeBinary, Table, Text, column, inspect, select, table, update
+from sqlalchemy import Column, LargeBinary, MetaData, Table, Text, inspect, select, update
 from sqlalchemy.exc import DBAPIError
 
-from services.common.crypto import Keyring, sealed_key_id
+from services.common.crypto import KeyProblem, Keyring, sealed_key_id
 from services.common.db import Database
 from services.common.sealed_types import SEALED_TYPES, EncryptedBytes, keys_of
 
@@ -41,11 +41,12 @@ def sealed_columns(db: Database) -> list[tuple[Table, list[Column[Any]]]]:
     return found
 
 
-def _raw(t: Table, columns: list[Column[Any]]) -> Any:
-    """The table seen without its column types: values as stored."""
+def _raw(t: Table, columns: list[Column[Any]]) -> tuple[Table, str]:
+    """The table seen without its column types: values as stored (a Table without a schema,
+    so that the database's schema translation applies to it)."""
     (key,) = t.primary_key.columns
-    return table(t.name, column(key.name, key.type), *(
-        column(c.name, LargeBinary() if isinstance(c.type, EncryptedBytes) else Text())
+    return Table(t.name, MetaData(), Column(key.name, key.type, primary_key=True), *(
+        Column(c.name, LargeBinary() if isinstance(c.type, EncryptedBytes) else Text())
         for c in columns)), key.name
 
 
@@ -108,6 +109,18 @@ async def check_readable(db: Database) -> None:
                                                  .where(raw.c[c.name].is_not(None)).limit(1))
             except DBAPIError:  # a column of a later revision, not there yet
                 continue
-            if value is not None and sealed_key_id(bytes(value) if not isinstance(value, str)
-                                                   else value) is not None:
-                keyring.open(bytes(value) if not isinstance(value, str) else value)
+            if value is None or sealed_key_id(_text(value)) is None:
+                continue
+            try:
+                keyring.open(_text(value))
+            except KeyProblem as exc:
+                raise type(exc)(f"{table_label(db, t)}: {exc}; the service needs the key its data "
+                                "was encrypted with") from None
+
+
+def _text(value: str | bytes | memoryview) -> str:
+    return value if isinstance(value, str) else bytes(value).decode("ascii", "replace")
+
+
+def table_label(db: Database, t: Table) -> str:
+    return f"{db.schema}.{t.name}" if db.schema else f"{t.name} in {db.file or db.url}"
