@@ -96,7 +96,7 @@ def test_rotation_while_the_system_runs_then_retire(backend: Backend, tmp_path: 
         assert {v["id"]: _private(v) for v in views[:len(first)]} == before
         assert set(keys_in_use(backend)) == {new}
 
-        retired = _onedoor(backend, "keys", "rotate", "--retire", "--grace", "1")
+        retired = _onedoor(backend, "keys", "rotate", "--retire", "--grace", "2")
         assert retired.returncode == 0, retired.stderr
         newest = keystore.read_key_file(keystore.key_file(backend.data_dir, keystore.DATA))
         assert newest.ids == [newest.primary] and newest.primary not in (old, new)
