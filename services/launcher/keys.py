@@ -94,7 +94,7 @@ async def rotate(settings: Settings, *, retire: bool = False, grace: float = GRA
         log.info("new primary key %s in %s (kept: %s); re-encrypting in %.0fs", ring.primary, path,
                  ", ".join(old.ids), grace)
         await asyncio.sleep(grace)
-    databases = await _databases(settings, ring)
+    databases = await service_databases(settings, ring)
     try:
         for name, db in databases:
             await db.create_schema()
@@ -137,7 +137,7 @@ async def _retire(settings: Settings, databases: list[tuple[str, Database]], rin
     return 0
 
 
-async def _databases(settings: Settings, ring: Keyring) -> list[tuple[str, Database]]:
+async def service_databases(settings: Settings, ring: Keyring) -> list[tuple[str, Database]]:
     """Every service's database that exists, opened with ``ring`` (and no other key)."""
     from services.departments import app as departments
     from services.departments.models import Base as DepartmentBase

@@ -17,7 +17,7 @@ from services.common import keystore
 from services.common.crypto import encode_key, new_key
 from services.common.rekey import reseal
 from services.common.settings import Settings
-from services.launcher.keys import _databases
+from services.launcher.keys import service_databases
 from tests.e2e.conftest import start_system
 from tests.support.backends import Backend
 from tests.support.factories import application
@@ -47,7 +47,7 @@ def keys_in_use(backend: Backend) -> Counter[str]:
     async def count() -> Counter[str]:
         ring = keystore.keyring(keystore.DATA, None, settings.data_dir, create=False)
         found: Counter[str] = Counter()
-        for _, db in await _databases(settings, ring):
+        for _, db in await service_databases(settings, ring):
             try:
                 found += (await reseal(db, ring, count_only=True)).by_key
             finally:
