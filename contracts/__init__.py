@@ -56,6 +56,7 @@ from contracts.messages import (
     TaskReturned,
     TaskReturnedMessage,
 )
+from contracts.personal import ApplicationPersonal, ContactPersonal, NoticePersonal
 
 __all__ = [
     "CHANNEL_NAMES",
@@ -69,6 +70,7 @@ __all__ = [
     "ApplicationHandedOverMessage",
     "ApplicationMaterialsRequested",
     "ApplicationMaterialsRequestedMessage",
+    "ApplicationPersonal",
     "ApplicationRefused",
     "ApplicationRefusedMessage",
     "ApplicationRouted",
@@ -77,6 +79,7 @@ __all__ = [
     "ApplicationSubmittedMessage",
     "Channel",
     "Contact",
+    "ContactPersonal",
     "Department",
     "Envelope",
     "Household",
@@ -89,6 +92,7 @@ __all__ = [
     "JointMeetingQueued",
     "JointMeetingQueuedMessage",
     "MaterialNeed",
+    "NoticePersonal",
     "NotificationSent",
     "NotificationSentMessage",
     "OnBehalfOf",

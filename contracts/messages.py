@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -14,6 +14,18 @@ from contracts.envelope import Envelope
 
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+# ``sealed``: the personal part of an event (which fields: each event says), sealed with the
+# bus key that intake, the departments and notify hold and routing does not:
+# ``od1.<key id>.<base64url>``, AES-256-GCM bound to the application's id
+# (services/common/personal.py). When it is set, the clear fields it covers carry masked
+# values (张**, 320281********123X, 139****5678; an empty address, description and member
+# list; an income of 0) and a receiver holding the key reads the sealed part instead. Events
+# without it (older ones, or published by hand) carry the values in clear.
+def _sealed(covers: str) -> Any:
+    return Field(default=None, max_length=200_000,
+                 description=f"{covers}, sealed for the holders of the bus key (AES-256-GCM)")
 
 
 class Applicant(_Wire):
@@ -70,6 +82,7 @@ class ApplicationSubmitted(_Wire):
     accepted_at: AwareDatetime | None = None
     # The staff member responsible for it now (首问负责): ``received_by`` unless handed over.
     owner: str | None = None
+    sealed: str | None = _sealed("applicant, household, description, on_behalf_of")
 
 
 class PlannedTask(_Wire):
@@ -114,6 +127,8 @@ class TaskAssigned(_Wire):
     accepted_at: AwareDatetime | None = None
     # Why it came here, when it is not the first routing (re-routed, joint meeting).
     routing_note: str = Field(default="", max_length=500)
+    # ApplicationSubmitted.sealed, passed on by routing unread.
+    sealed: str | None = _sealed("applicant, household, description, on_behalf_of")
 
 
 class TaskAccepted(_Wire):
@@ -226,6 +241,7 @@ class ApplicationMaterialsRequested(_Wire):
     task_id: str | None = None
     note: str = Field(default="", max_length=2000)
     requested_at: AwareDatetime
+    sealed: str | None = _sealed("contact.name, contact.phone")
 
 
 class RefusedItem(_Wire):
@@ -244,6 +260,7 @@ class ApplicationRefused(_Wire):
     whole: bool
     refused_by: str
     refused_at: AwareDatetime
+    sealed: str | None = _sealed("contact.name, contact.phone")
 
 
 class ApplicationHandedOver(_Wire):
@@ -289,6 +306,7 @@ class HouseholdStatusConfirmed(_Wire):
     confirmed_by: str
     confirmed_at: AwareDatetime
     effective_from: date
+    sealed: str | None = _sealed("applicant, household")
 
 
 class SupervisionAlert(_Wire):
@@ -325,6 +343,7 @@ class NotificationSent(_Wire):
                   "warning", "handover"]
     text: str
     sent_at: AwareDatetime
+    sealed: str | None = _sealed("recipient, text")
 
 
 class ApplicationSubmittedMessage(Envelope[ApplicationSubmitted]):

@@ -7,6 +7,7 @@ and ``make migration SERVICE=... MSG=...`` writes the next revision from the mod
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,12 +23,15 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.schema import CreateSchema
 
+from services.common.keystore import Keys
+from services.common.sealed_types import attach_keys
+
 
 class Database:
     """Engine, sessions and schema of one service's database."""
 
     def __init__(self, url: str, metadata: MetaData, *, schema: str | None = None,
-                 migrations: Path | None = None) -> None:
+                 migrations: Path | None = None, keys: Keys | None = None) -> None:
         self.url = url
         self.metadata = metadata
         self.schema = schema
@@ -40,6 +44,8 @@ class Database:
             # transaction.
             in_memory = make_url(url).database in (None, "", ":memory:")  # docs, tools
             self.file = None if in_memory else Path(make_url(url).database or "").resolve()
+            if self.file is not None:
+                _private_file(self.file)
             pooling = {} if in_memory else {"pool_size": 5, "max_overflow": 5}
             # hide_parameters: error messages (and so logs) never carry applicants' data.
             self.engine: AsyncEngine = create_async_engine(url, hide_parameters=True, **pooling)
@@ -56,6 +62,10 @@ class Database:
                 hide_parameters=True,
                 execution_options={"schema_translate_map": {None: schema}},
             )
+        # The keys of its encrypted columns (sealed_types), where every value bound or read
+        # through this engine finds them.
+        self.keys = keys
+        attach_keys(self.engine.sync_engine.dialect, keys)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # One writing transaction at a time per process. SQLite has a single writer anyway
         # (queueing here beats "database is locked"); on PostgreSQL it keeps a service's own
@@ -101,6 +111,16 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _private_file(path: Path) -> None:
+    """The SQLite file readable by this user only (0600); SQLite gives its -wal and -shm
+    files the same mode. A file made by an older version is narrowed too."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(each, 0o600)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -9,16 +9,16 @@ OpenTelemetry trace and span, and the application being worked on when known::
      "span_id": "00f0…02b7", "application_id": "9f1c…"}
 
 Set the application with ``with bound(application_id): ...`` while a message or request is
-handled (or pass ``extra={"application_id": ...}`` to one call). Resident identity numbers
-and mobile numbers are masked in the message and the exception text of every line, in both
-formats. Names cannot be recognised in free text: never log one; ``mask_name`` is for a
-line that must refer to a person.
+handled (or pass ``extra={"application_id": ...}`` to one call). Resident identity numbers,
+mobile and landline numbers are masked in the message and the exception text of every line,
+also when written with blanks or hyphens (``services.common.masking``). Names cannot be
+recognised in free text: never log one; ``mask_name`` is for a line that must refer to a
+person.
 """
 
 import contextlib
 import json as _json
 import logging
-import re
 import sys
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -28,6 +28,10 @@ from typing import Any, TextIO
 from opentelemetry import trace
 
 from services.common.lognoise import QuietFilter
+from services.common.masking import mask, mask_name
+
+__all__ = ["ContextFilter", "JsonFormatter", "TextFormatter", "application_id_var", "bound",
+           "configure", "configure_console", "mask", "mask_name"]
 
 # The application the current task is working on (a message's or a request's).
 application_id_var: ContextVar[str | None] = ContextVar("onedoor_application_id", default=None)
@@ -40,11 +44,6 @@ _PROPAGATING_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.asgi")
 
 _TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
-# Not next to another letter or digit, so that hex ids (uuid4().hex) with a run of digits
-# inside are left alone, while "身份证340123…" and "id=340123…" are masked.
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<![0-9A-Za-z+])((?:\+|00)?86[-\s]?)?(1[3-9]\d)\d{4}(\d{4})(?![0-9A-Za-z])")
-
 
 @contextlib.contextmanager
 def bound(application_id: str | None) -> Iterator[None]:
@@ -54,25 +53,6 @@ def bound(application_id: str | None) -> Iterator[None]:
         yield
     finally:
         application_id_var.reset(token)
-
-
-def mask_name(name: str) -> str:
-    """张三丰 → 张**: the first character, then one ``*`` for each of the others."""
-    name = (name or "").strip()
-    return name[:1] + "*" * (len(name) - 1) if name else ""
-
-
-def mask(text: str) -> str:
-    """Identity numbers (18 or 15 digits) keep their first 3 and last 4 characters;
-    mobile numbers (optionally +86) their first 3 and last 4 digits."""
-    if not text:
-        return text
-    text = _ID_NUMBER.sub(lambda m: _keep(m.group(1), 3, 4), text)
-    return _MOBILE.sub(lambda m: f"{m.group(1) or ''}{m.group(2)}****{m.group(3)}", text)
-
-
-def _keep(value: str, head: int, tail: int) -> str:
-    return value[:head] + "*" * (len(value) - head - tail) + value[-tail:]
 
 
 class ContextFilter(logging.Filter):

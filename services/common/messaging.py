@@ -1,4 +1,7 @@
-"""Tables every service keeps for reliable messaging: outbox, processed messages, dead letters."""
+"""Tables every service keeps for reliable messaging: outbox, processed messages, dead letters.
+
+The outbox and the dead letters hold whole messages, personal data included: stored sealed
+(``EncryptedBytes``)."""
 
 from dataclasses import dataclass
 
@@ -7,7 +10,6 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Table,
@@ -15,6 +17,7 @@ from sqlalchemy import (
 )
 
 from services.common.db import UtcDateTime
+from services.common.sealed_types import EncryptedBytes
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("id", Integer, primary_key=True, autoincrement=True),
         Column("message_id", String(200), nullable=False, unique=True),
         Column("subject", String(200), nullable=False),
-        Column("payload", LargeBinary, nullable=False),
+        Column("payload", EncryptedBytes, nullable=False),
         # W3C trace context of the span that caused the event: the publish continues its trace.
         Column("headers", JSON),
         Column("created_at", UtcDateTime(), nullable=False),
@@ -57,7 +60,7 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("consumer", String(100), nullable=False),
         Column("subject", String(200), nullable=False),
         Column("message_id", String(200)),
-        Column("data", LargeBinary, nullable=False),
+        Column("data", EncryptedBytes, nullable=False),
         Column("error", Text, nullable=False),
         Column("attempts", Integer, nullable=False, default=1),
         Column("stream_seq", Integer),

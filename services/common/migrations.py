@@ -20,6 +20,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import CreateSchema
 
 from services.common.db import UtcDateTime
+from services.common.sealed_types import EncryptedBytes, EncryptedJSON, EncryptedText, KeyedHash
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +46,16 @@ async def upgrade(engine: AsyncEngine, metadata: MetaData, schema: str | None, m
             try:
                 # The write lock, before reading the version: a second process waits here.
                 await conn.exec_driver_sql("BEGIN IMMEDIATE")
-                await conn.run_sync(_upgrade, metadata, schema, migrations)
+                changed = await conn.run_sync(_upgrade, metadata, schema, migrations)
                 broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).fetchall()
                 if broken:
                     raise RuntimeError(f"migration left rows without a parent: {broken[:5]}")
                 await conn.commit()
+                if changed:
+                    # A migration may have replaced clear values (personal data encrypted):
+                    # rebuild the file and empty the WAL so that no old page keeps them.
+                    await conn.exec_driver_sql("VACUUM")
+                    await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 # Back on before the connection serves anything else (it may be pooled).
                 await conn.rollback()
@@ -67,17 +73,23 @@ async def upgrade(engine: AsyncEngine, metadata: MetaData, schema: str | None, m
         await conn.run_sync(_upgrade, metadata, schema, migrations)
 
 
-def _upgrade(connection: Connection, metadata: MetaData, schema: str | None, migrations: Path) -> None:
+def _upgrade(connection: Connection, metadata: MetaData, schema: str | None, migrations: Path) -> bool:
+    """Upgrade to head; True if a revision was applied."""
     config = alembic_config(migrations, connection=connection, schema=schema)
     _adopt_unversioned(config, connection, metadata, schema)
-    before = MigrationContext.configure(connection, opts={"version_table_schema": schema}
-                                        ).get_current_revision()
+    before = _heads(connection, schema)
     command.upgrade(config, "head")
-    after = ScriptDirectory.from_config(config).get_current_head()
+    after = _heads(connection, schema)
     if before != after:
         # One line for the whole upgrade (alembic's own line per revision is dropped: lognoise).
-        log.info("database schema upgraded from %s to %s (%s)", before or "empty", after,
-                 migrations.parent.name)
+        log.info("database schema upgraded from %s to %s (%s)", "/".join(before) or "empty",
+                 "/".join(after), migrations.parent.name)
+    return after != before
+
+
+def _heads(connection: Connection, schema: str | None) -> tuple[str, ...]:
+    context = MigrationContext.configure(connection, opts={"version_table_schema": schema})
+    return tuple(context.get_current_heads())
 
 
 def migration_lock_key(schema: str) -> int:
@@ -149,6 +161,13 @@ def _render_item(type_: str, obj: Any, _autogen_context: Any) -> str | bool:
     # Migrations must not import the services' code (it moves on; revisions do not).
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
+    # Encrypted columns are their storage type; a revision converting values says how.
+    if type_ == "type" and isinstance(obj, EncryptedText | EncryptedJSON):
+        return "sa.Text()"
+    if type_ == "type" and isinstance(obj, EncryptedBytes):
+        return "sa.LargeBinary()"
+    if type_ == "type" and isinstance(obj, KeyedHash):
+        return "sa.String(length=64)"
     return False
 
 

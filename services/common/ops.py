@@ -15,9 +15,9 @@ from services.common.timefmt import LocalTime
 
 PREVIEW = 500
 # Fields that hold personal data or free text that may name people: never in a preview (the
-# stored message keeps them, for a replay).
+# stored message keeps them, encrypted, for a replay); nor the sealed personal part (noise).
 PRIVATE = frozenset({"name", "id_number", "phone", "address", "recipient", "text", "reason",
-                     "note", "description", "detail"})
+                     "note", "description", "detail", "sealed"})
 
 
 class DeadLetterRead(BaseModel):

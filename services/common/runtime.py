@@ -11,7 +11,7 @@ from faststream.nats import NatsBroker, NatsRouter
 from sqlalchemy import MetaData
 
 from contracts import subjects
-from services.common import instance
+from services.common import instance, keystore, rekey
 from services.common.clock import Clock, SystemClock
 from services.common.consumer import BatchConsumer, RetryPolicy
 from services.common.db import Database
@@ -41,14 +41,18 @@ class Runtime:
         tables: MessagingTables,
         clock: Clock | None = None,
         migrations: Path | None = None,
+        bus_key: bool = True,
     ) -> None:
         self.settings = settings
         self.name = name
         self.tables = tables
         self.clock = clock or SystemClock()
         url, schema = settings.database_for(name)
+        # The keys of personal data (KeyProblem, one line, if they cannot be had); the bus key
+        # unless the service must not read the personal part of messages (``bus_key``).
+        self.keys = keystore.load(settings.data_dir, settings.key_values(), bus=bus_key)
         # ``migrations``: the service's Alembic directory, upgraded to head at start.
-        self.db = Database(url, metadata, schema=schema, migrations=migrations)
+        self.db = Database(url, metadata, schema=schema, migrations=migrations, keys=self.keys)
         # With SQLite this process alone may feed the service's consumers (instance.py).
         self.ownership = Ownership(name, database_identity(url, schema), settings.stream_replicas,
                                    declare=settings.nats_is_open)
@@ -59,7 +63,7 @@ class Runtime:
         self.tracer = self.tracer_provider.get_tracer("onedoor")
         self.relay = OutboxRelay(self.db, tables, self.clock, self.tracer)
         self.uow = UnitOfWork(self.db, tables, self.clock, on_commit=self.relay.wake,
-                              tracer=self.tracer)
+                              tracer=self.tracer, bus_key=self.keys.bus)
         # Its own registry: several runtimes in one process (tests) keep their metrics apart.
         self.metrics = Metrics(name)
         self.js: Any = None  # the JetStream context, once connected
@@ -108,8 +112,13 @@ class Runtime:
 
     async def preflight(self) -> None:
         """Before serving (``onedoor run``): refuse at once, with InstanceConflict, if another
-        process owns this service's data, here or on NATS."""
+        process owns this service's data, here or on NATS; with KeyProblem if the data key
+        does not open the data."""
         self.lock_data()
+        try:
+            await rekey.check_readable(self.db)
+        finally:
+            await self.db.engine.dispose()  # its connections belong to this loop, not the server's
         await instance.preflight(self.ownership, self.settings)
 
     @contextlib.asynccontextmanager

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import ByteSize
+from pydantic import ByteSize, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     # "1GiB" or bytes) a file is rotated, and this many old ones are kept (0: none).
     trace_file_max_size: ByteSize = ByteSize(20 * 1024 * 1024)
     trace_file_backups: int = 3
+    # Keys of personal data (base64, several separated by commas, the first sealing): unset,
+    # the key files under <data_dir>/keys are used, made if missing (common/keystore.py).
+    data_key: SecretStr | None = None
+    search_key: SecretStr | None = None
+    bus_key: SecretStr | None = None
+
+    def key_values(self) -> dict[str, str | None]:
+        """Each kind of key (data, search, bus) and the variable's value, None if unset."""
+        return {kind: secret.get_secret_value() if secret else None for kind, secret in
+                (("data", self.data_key), ("search", self.search_key), ("bus", self.bus_key))}
 
     @property
     def nats_servers(self) -> list[str]:

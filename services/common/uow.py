@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import Envelope
 from services.common.clock import Clock
+from services.common.crypto import Keyring
 from services.common.db import Database
 from services.common.messaging import MessagingTables
 from services.common.tracing import inject
@@ -20,10 +21,13 @@ class Transaction:
     """What a handler gets: the session, and ``publish`` to add an event to the outbox."""
 
     def __init__(self, session: AsyncSession, clock: Clock, tracer: trace.Tracer,
-                 causing_span: trace.Span | None = None) -> None:
+                 causing_span: trace.Span | None = None, bus_key: Keyring | None = None) -> None:
         self.session = session
         self.clock = clock
         self.tracer = tracer
+        # Seals and opens the personal part of messages (services.common.personal); None in a
+        # service that must not read it (routing).
+        self.bus_key = bus_key
         # The span the next published events continue (the request's, or the message's).
         self.causing_span = causing_span
         self.outbox: list[dict[str, Any]] = []
@@ -74,11 +78,13 @@ class UnitOfWork:
         clock: Clock,
         on_commit: Callable[[], None] = lambda: None,
         tracer: trace.Tracer | None = None,
+        bus_key: Keyring | None = None,
     ) -> None:
         self.db = db
         self.tables = tables
         self.clock = clock
         self.tracer = tracer or trace.get_tracer("onedoor")
+        self.bus_key = bus_key
         self._on_commit = on_commit
 
     @contextlib.asynccontextmanager
@@ -95,7 +101,7 @@ class UnitOfWork:
         ) if causing is not None else contextlib.nullcontext())
         with span:
             async with self.db.writing() as session:
-                tx = Transaction(session, self.clock, self.tracer, causing)
+                tx = Transaction(session, self.clock, self.tracer, causing, self.bus_key)
                 yield tx
                 if tx.outbox:
                     await session.execute(insert(self.tables.outbox), tx.outbox)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from contracts import (
     Applicant,
+    ApplicationPersonal,
     Department,
     Household,
     HouseholdStatusConfirmed,
@@ -14,6 +15,8 @@ from contracts import (
     Outcome,
     subjects,
 )
+from services.common import personal
+from services.common.masking import mask_name
 from services.common.policy import Policy
 from services.common.uow import Transaction
 from services.departments import tasks
@@ -39,14 +42,16 @@ def confirm_household(tx: Transaction, task: Task, policy: Policy) -> None:
     if not items:
         return
     assert task.decided_at is not None
+    masked, sealed = personal.seal_application(tx.bus_key, task.application_id, ApplicationPersonal(
+        applicant=Applicant.model_validate(task.applicant),
+        household=Household.model_validate(task.household)))
     tx.publish(
         HouseholdStatusConfirmedMessage,
         HouseholdStatusConfirmed(
             application_id=task.application_id, task_id=task.id, items=items,
-            applicant=Applicant.model_validate(task.applicant),
-            household=Household.model_validate(task.household),
+            applicant=masked.applicant, household=masked.household,
             confirmed_by=task.decided_by or "", confirmed_at=task.decided_at,
-            effective_from=next_month_start(task.decided_at)),
+            effective_from=next_month_start(task.decided_at), sealed=sealed),
         subject=subjects.HOUSEHOLD_STATUS_CONFIRMED,
         message_id=f"{task.id}:household_confirmed",
     )
@@ -59,7 +64,10 @@ async def grant_automatically(tx: Transaction, msg: HouseholdStatusConfirmedMess
     TaskDecided(automatic=True). A household without students gets nothing. Idempotent: the
     task's id comes from the application, so a second delivery finds it and does nothing."""
     event = msg.payload
-    beneficiaries = students(list(event.household.members))
+    household = personal.open_application(tx.bus_key, event.application_id, event.sealed,
+                                          ApplicationPersonal(applicant=event.applicant,
+                                                              household=event.household))
+    beneficiaries = students(list(household.household.members))
     for grant in grants_of(policy, department, list(event.items)):
         if not beneficiaries:
             log.info("免申即享: application %s confirmed %s, but its household has no student: "
@@ -77,8 +85,8 @@ async def grant_automatically(tx: Transaction, msg: HouseholdStatusConfirmedMess
         start = event.effective_from
         task = Task(
             id=task_id, application_id=event.application_id, receipt_no="", items=[grant.grant],
-            status=TaskStatus.decided, applicant=event.applicant.model_dump(mode="json"),
-            household=event.household.model_dump(mode="json"), materials=[],
+            status=TaskStatus.decided, applicant=household.applicant.model_dump(mode="json"),
+            household=household.household.model_dump(mode="json"), materials=[],
             description=f"免申即享：{grant.basis}", received_at=event.confirmed_at,
             assigned_at=now, due_at=now, outcome=Outcome.approved,
             reason=grant_reason(grant, beneficiaries, start), decided_by=AUTOMATIC_DECIDER,
@@ -86,7 +94,8 @@ async def grant_automatically(tx: Transaction, msg: HouseholdStatusConfirmedMess
         tx.session.add(task)
         tasks.record(tx, task_id, "granted_automatically", AUTOMATIC_DECIDER,
                      confirmed_task=event.task_id, confirmed_items=list(event.items),
-                     students=[m.name for m in beneficiaries], effective_from=start.isoformat())
+                     students=[mask_name(m.name) for m in beneficiaries],
+                     effective_from=start.isoformat())
         tasks.publish_decided(tx, task, department, caused_by=msg)
 
 

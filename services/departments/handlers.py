@@ -5,6 +5,7 @@ and materials are in ``handoffs``, 免申即享 in ``grants``, substitution in `
 """
 
 from contracts import (
+    ApplicationPersonal,
     Department,
     Outcome,
     TaskAccepted,
@@ -14,6 +15,7 @@ from contracts import (
     TaskPaperworkCompletedMessage,
     subjects,
 )
+from services.common import personal
 from services.common.policy import Policy
 from services.common.tracing import inject
 from services.common.uow import Transaction
@@ -43,12 +45,15 @@ async def receive_task(tx: Transaction, msg: TaskAssignedMessage, *, department:
         return
     post, assignee = await posts.assignee_for(tx.session, department, policy, list(t.items),
                                              tx.clock.now())
+    # The applicant as intake sealed it for the departments (routing passed it on unread).
+    part = personal.open_application(tx.bus_key, t.application_id, t.sealed, ApplicationPersonal(
+        applicant=t.applicant, household=t.household, description=t.description))
     tx.session.add(Task(
         id=t.task_id, application_id=t.application_id, receipt_no=t.receipt_no,
         items=list(t.items), status=TaskStatus.assigned,
-        applicant=t.applicant.model_dump(mode="json"),
-        household=t.household.model_dump(mode="json"), materials=t.materials,
-        description=t.description, received_at=t.received_at, assigned_at=t.assigned_at,
+        applicant=part.applicant.model_dump(mode="json"),
+        household=part.household.model_dump(mode="json"), materials=t.materials,
+        description=part.description, received_at=t.received_at, assigned_at=t.assigned_at,
         due_at=t.due_at, accept_due_at=t.accept_due_at, routing_note=t.routing_note or None,
         post=post, assignee=assignee, automatic=False,
         trace_parent=inject(tx.causing_span) if tx.causing_span else None))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UtcDateTime
 from services.common.messaging import messaging_tables
+from services.common.sealed_types import EncryptedJSON, EncryptedText
 
 
 class Base(DeclarativeBase):
@@ -26,10 +27,11 @@ class Task(Base):
     receipt_no: Mapped[str] = mapped_column(String(32))
     items: Mapped[list[Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), index=True)
-    applicant: Mapped[dict[str, Any]] = mapped_column(JSON)
-    household: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Personal data, stored encrypted (sealed_types).
+    applicant: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
+    household: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     materials: Mapped[list[Any]] = mapped_column(JSON)
-    description: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(EncryptedText, default="")
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     assigned_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime())

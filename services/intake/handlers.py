@@ -10,6 +10,7 @@ from contracts import (
     Applicant,
     ApplicationHandedOver,
     ApplicationHandedOverMessage,
+    ApplicationPersonal,
     ApplicationSubmitted,
     ApplicationSubmittedMessage,
     Household,
@@ -19,6 +20,7 @@ from contracts import (
     TaskMaterialsSupplementedMessage,
     subjects,
 )
+from services.common import personal
 from services.common.http import ApiError
 from services.common.materials import INVALID_MATERIALS, unknown_materials
 from services.common.policy import Policy
@@ -183,16 +185,19 @@ def _accept(tx: Transaction, app: Application, items: list[Item], now: Any) -> N
     app.missing_materials = {}
     tx.session.add(HistoryEntry(application_id=app.id, at=now, event="accepted",
                                 actor=app.owner, detail="材料齐全，正式受理"))
+    # Routing needs none of the personal part: it goes sealed for the departments and notify.
+    masked, sealed = personal.seal_application(tx.bus_key, app.id, ApplicationPersonal(
+        applicant=Applicant.model_validate(app.applicant),
+        household=Household.model_validate(app.household), description=app.description,
+        on_behalf_of=OnBehalfOf.model_validate(app.on_behalf_of) if app.on_behalf_of else None))
     tx.publish(
         ApplicationSubmittedMessage,
         ApplicationSubmitted(
             application_id=app.id, receipt_no=app.receipt_no, channel=app.channel,
             received_by=app.received_by, received_at=app.received_at,
-            applicant=Applicant.model_validate(app.applicant),
-            household=Household.model_validate(app.household), items=items,
-            materials=app.materials, description=app.description,
-            on_behalf_of=OnBehalfOf.model_validate(app.on_behalf_of) if app.on_behalf_of else None,
-            accepted_at=now, owner=app.owner,
+            applicant=masked.applicant, household=masked.household, items=items,
+            materials=app.materials, description=masked.description,
+            on_behalf_of=masked.on_behalf_of, accepted_at=now, owner=app.owner, sealed=sealed,
         ),
         subject=subjects.APPLICATION_SUBMITTED,
         message_id=f"{app.id}:submitted",

@@ -95,7 +95,8 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
         id_number: Annotated[str | None, Query(
             max_length=40, description="the applicant's, exact (x or X as the check digit)")] = None,
         name: Annotated[str | None, Query(
-            max_length=50, description="a part of the applicant's name")] = None,
+            max_length=50, description="the applicant's name, whole (blanks and letter case "
+                                        "aside)")] = None,
         village: Annotated[str | None, Query(
             max_length=100, description="the village (or community) as registered, whole")] = None,
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,

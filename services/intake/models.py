@@ -9,6 +9,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship,
 
 from services.common.db import UtcDateTime
 from services.common.messaging import messaging_tables
+from services.common.sealed_types import EncryptedJSON, EncryptedText, KeyedHash
 from services.intake import search
 
 
@@ -32,23 +33,25 @@ class Application(Base):
     received_by: Mapped[str] = mapped_column(String(50))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    applicant: Mapped[dict[str, Any]] = mapped_column(JSON)
-    household: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Personal data, stored encrypted (sealed_types).
+    applicant: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
+    household: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     materials: Mapped[list[str]] = mapped_column(JSON)
-    description: Mapped[str] = mapped_column(Text, default="")
-    on_behalf_of: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    description: Mapped[str] = mapped_column(EncryptedText, default="")
+    on_behalf_of: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
     # The staff member responsible until it is closed or handed over (首问负责制).
     owner: Mapped[str | None] = mapped_column(String(50), index=True)
     # When it was accepted with every material (受理): time limits count from the next day.
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Materials still missing ({code: [items needing it]}); empty once complete.
     missing_materials: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # What staff search by, copied from ``applicant`` (kept in step by ``_searchable``). The
-    # identity number has a column of its own, compared whole, so that storing a keyed hash
-    # instead of the number changes ``search.id_number_key`` and nothing else.
-    applicant_name: Mapped[str] = mapped_column(String(50), index=True, default="")
+    # What staff search by, from ``applicant`` (kept in step by ``_searchable``): the identity
+    # number and the name as keyed hashes (an exact search; neither is stored in clear), the
+    # village in clear (a village alone names no one, and the window lists by it).
+    name_key: Mapped[str] = mapped_column(KeyedHash(search.NAME), index=True, default="")
     village: Mapped[str] = mapped_column(String(100), index=True, default="")
-    id_number_key: Mapped[str] = mapped_column(String(64), index=True, default="")
+    id_number_key: Mapped[str] = mapped_column(KeyedHash(search.ID_NUMBER), index=True,
+                                               default="")
 
     items: Mapped[list["ApplicationItem"]] = relationship(
         order_by="ApplicationItem.position", cascade="all, delete-orphan", lazy="selectin"
@@ -62,9 +65,9 @@ class Application(Base):
 
     @validates("applicant")
     def _searchable(self, _key: str, applicant: dict[str, Any]) -> dict[str, Any]:
-        self.applicant_name = applicant.get("name", "")
+        self.name_key = search.normalise_name(applicant.get("name", ""))
         self.village = applicant.get("village", "")
-        self.id_number_key = search.id_number_key(applicant.get("id_number", ""))
+        self.id_number_key = search.normalise_id_number(applicant.get("id_number", ""))
         return applicant
 
 
@@ -123,9 +126,10 @@ class Notification(Base):
         ForeignKey("applications.id", ondelete="CASCADE"), index=True
     )
     channel: Mapped[str] = mapped_column(String(20))
-    recipient: Mapped[str] = mapped_column(String(100))
+    # The applicant's phone and a text naming them: encrypted.
+    recipient: Mapped[str] = mapped_column(EncryptedText)
     kind: Mapped[str] = mapped_column(String(20))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText)
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

@@ -14,14 +14,17 @@ from contracts import (
     RefusedItem,
     subjects,
 )
+from services.common import personal
 from services.common.policy import Policy
 from services.common.uow import Transaction
 from services.intake.models import Application, ApplicationItem
 
 
-def contact(app: Application) -> Contact:
-    return Contact(receipt_no=app.receipt_no, name=app.applicant["name"],
-                   phone=app.applicant["phone"], window_staff=app.owner or app.received_by)
+def contact(tx: Transaction, app: Application) -> tuple[Contact, str]:
+    """Whom notify must tell: masked in clear, and sealed for notify (name and phone)."""
+    return personal.seal_contact(tx.bus_key, app.id, Contact(
+        receipt_no=app.receipt_no, name=app.applicant["name"], phone=app.applicant["phone"],
+        window_staff=app.owner or app.received_by))
 
 
 def request_materials(tx: Transaction, app: Application, policy: Policy,
@@ -32,11 +35,12 @@ def request_materials(tx: Transaction, app: Application, policy: Policy,
     needs = [MaterialNeed(code=code, name=policy.materials[code].name if code in policy.materials
                           else code, items=[Item(i) for i in items])
              for code, items in missing.items()]
+    masked, sealed = contact(tx, app)
     tx.publish(
         ApplicationMaterialsRequestedMessage,
-        ApplicationMaterialsRequested(application_id=app.id, contact=contact(app), missing=needs,
+        ApplicationMaterialsRequested(application_id=app.id, contact=masked, missing=needs,
                                       requested_by=requested_by, task_id=task_id, note=note,
-                                      requested_at=tx.clock.now()),
+                                      requested_at=tx.clock.now(), sealed=sealed),
         subject=subjects.APPLICATION_MATERIALS_REQUESTED,
         message_id=message_id or f"{app.id}:materials_requested",
     )
@@ -44,13 +48,14 @@ def request_materials(tx: Transaction, app: Application, policy: Policy,
 
 def refuse(tx: Transaction, app: Application, rows: list[ApplicationItem], *, whole: bool) -> None:
     """Publishes ApplicationRefused: the written reason and where to go, for each item."""
+    masked, sealed = contact(tx, app)
     tx.publish(
         ApplicationRefusedMessage,
         ApplicationRefused(
-            application_id=app.id, contact=contact(app),
+            application_id=app.id, contact=masked,
             items=[RefusedItem(item=Item(r.item), reason=r.reason or "", go_to=r.go_to or "")
                    for r in rows],
-            whole=whole, refused_by=app.received_by, refused_at=tx.clock.now()),
+            whole=whole, refused_by=app.received_by, refused_at=tx.clock.now(), sealed=sealed),
         subject=subjects.APPLICATION_REFUSED,
         message_id=f"{app.id}:refused",
     )

@@ -16,6 +16,7 @@ from contracts import (
     TaskMaterialsRequestedMessage,
     TaskReturnedMessage,
 )
+from services.common import personal
 from services.common.amounts import amount_problem
 from services.common.conflicts import first_stands
 from services.common.deliveries import Refused
@@ -202,9 +203,11 @@ async def record_notification(tx: Transaction, msg: NotificationSentMessage) -> 
     if await tx.session.get(Application, event.application_id) is None:
         return
     if await tx.session.get(Notification, event.notification_id) is None:
+        recipient, text = personal.open_notice(tx.bus_key, event.application_id, event.sealed,
+                                               event.recipient, event.text)
         tx.session.add(Notification(
             id=event.notification_id, application_id=event.application_id, channel=event.channel,
-            recipient=event.recipient, kind=event.kind, text=event.text, sent_at=event.sent_at))
+            recipient=recipient, kind=event.kind, text=text, sent_at=event.sent_at))
         _history(tx, event.application_id, event.sent_at, "notified", None, "notify",
                  f"{event.channel}: {event.kind}")
 

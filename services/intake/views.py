@@ -59,8 +59,8 @@ async def list_applications(
     offset: int, limit: int, owner: str | None = None, receipt_no: str | None = None,
     id_number: str | None = None, name: str | None = None, village: str | None = None,
 ) -> ApplicationPage:
-    """The applications matching every filter given, newest first: receipt number and
-    identity number exact, name a part of the applicant's, village the whole name."""
+    """The applications matching every filter given, newest first: receipt number, identity
+    number and name exact (the last two compared as keyed hashes), village the whole name."""
     query = select(Application)
     if status:
         query = query.where(Application.status == status)
@@ -69,9 +69,9 @@ async def list_applications(
     if receipt_no:
         query = query.where(Application.receipt_no == receipt_no.strip().upper())
     if id_number:
-        query = query.where(Application.id_number_key == search.id_number_key(id_number))
+        query = query.where(Application.id_number_key == search.normalise_id_number(id_number))
     if name and name.strip():
-        query = query.where(Application.applicant_name.contains(name.strip(), autoescape=True))
+        query = query.where(Application.name_key == search.normalise_name(name))
     if village and village.strip():
         query = query.where(Application.village == village.strip())
     if department or item:

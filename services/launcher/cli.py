@@ -8,14 +8,16 @@ be piped; ``up`` is a console, its own lines and its children's on stdout.
 import argparse
 import asyncio
 import importlib
+import os
 import sys
 
 import uvicorn
 
 from contracts import Department
 from services.common import logs
+from services.common.crypto import KeyProblem
 from services.common.instance import InstanceConflict
-from services.launcher import natscmd, ops, options, policycmd, status, trace
+from services.launcher import keys, natscmd, ops, options, policycmd, status, trace
 from services.launcher.preflight import (
     CONFIG_ERROR,
     ConfigError,
@@ -37,6 +39,10 @@ _FALLBACK_HELP = {
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    if args.command in ("up", "run", "keys"):
+        # Whatever these write (databases, key files, span files, the SMS sink, NATS's store)
+        # is readable by this user only.
+        os.umask(0o077)
     if args.command == "run":
         run_service(args)
         return
@@ -51,6 +57,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(natscmd.run(args))
     elif args.command in ("policy", "deadline"):
         sys.exit(policycmd.run(args))
+    elif args.command == "keys":
+        sys.exit(keys.run(args))
     elif args.command == "up":
         try:
             sys.exit(asyncio.run(up(args)))
@@ -65,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
                                 metavar="COMMAND")
     options.add_up(sub)
     options.add_run(sub)
+    keys.add_parser(sub)
     ops.add_parser(sub)
     natscmd.add_parser(sub)
     policycmd.add_parser(sub)
@@ -94,20 +103,23 @@ def run_service(args: argparse.Namespace) -> None:
         check_region(settings.region)
         check_database_url(settings.database_url)
         check_port(settings.port, settings.host)
-    except ConfigError as exc:
+        keys.private_data_dir(settings.data_dir)
+    except (ConfigError, OSError) as exc:
         # One line and a code the supervisor of `up` does not restart: it would fail again.
         print(f"onedoor run {name}: {exc}", file=sys.stderr)
         sys.exit(CONFIG_ERROR)
     # One JSON object per line (ONEDOOR_LOG_FORMAT=text: readable lines), named as in `up`.
     logs.configure(name, settings.log_level, json=settings.log_format.strip().lower() != "text")
     module = importlib.import_module(f"services.{_package(args.service)}.app")
-    if args.service == "department":
-        app = module.create_app(settings, Department(args.department))
-    else:
-        app = module.create_app(settings)
-    try:  # a second SQLite instance of the service: one clear line, no traceback, no restart
+    # A second SQLite instance of the service, or a key missing, wrong or not opening its
+    # data: one clear line, no traceback, no restart.
+    try:
+        if args.service == "department":
+            app = module.create_app(settings, Department(args.department))
+        else:
+            app = module.create_app(settings)
         asyncio.run(app.state.runtime.preflight())
-    except InstanceConflict as exc:
+    except (InstanceConflict, KeyProblem) as exc:
         print(f"onedoor run {name}: {exc}", file=sys.stderr)
         sys.exit(CONFIG_ERROR)
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None,

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import httpx
 
+from services.common import keystore
+from services.common.crypto import KeyProblem
 from services.common.policy import load_policy
 from services.common.settings import Settings
 from services.launcher import demo, natsconfig, natsdeclare, natsserver
+from services.launcher.keys import private_data_dir
 from services.launcher.natsperms import ADMIN, bus_users
 from services.launcher.preflight import (
     CONFIG_ERROR,
@@ -36,9 +39,15 @@ def preflight(args: argparse.Namespace) -> tuple[Settings, list[ProcessSpec]]:
     specs = topology(args.http_port)
     check_ports(specs)
     try:
-        args.data_dir.mkdir(parents=True, exist_ok=True)
+        private_data_dir(args.data_dir)
+        # Before any child: the key files they share (unless the keys come from ONEDOOR_*_KEY),
+        # made once here rather than raced for by ten processes.
+        keystore.ensure_key_files(args.data_dir, settings.key_values())
+        keystore.load(args.data_dir, settings.key_values(), bus=True, create=False)
     except OSError as exc:
         raise ConfigError(f"--data-dir {args.data_dir}: {exc.strerror}") from None
+    except KeyProblem as exc:
+        raise ConfigError(str(exc)) from None
     return settings.model_copy(update={"region": region,
                                        "stream_replicas": 3 if args.cluster else 1}), specs
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Protocol
 
+from services.common.masking import mask_text
 from services.notify.domain import Notice
 
 
@@ -16,8 +17,11 @@ class ChannelAdapter(Protocol):
 class RecordingAdapter:
     """Appends each notice as a JSON line: the default SMS gateway and the window inbox.
 
-    A production SMS adapter posts to the operator's gateway with ``notice.id`` as the
-    request id, so that a repeat after a crash is dropped by the gateway.
+    What a developer needs to see that a notice went out (its id, channel, kind and text)
+    with the personal data masked: the phone number, and the applicant's name in the text
+    (``139****5678``, ``王**``). A production SMS adapter posts to the operator's gateway, in
+    full, with ``notice.id`` as the request id, so that a repeat after a crash is dropped by
+    the gateway.
     """
 
     def __init__(self, path: Path) -> None:
@@ -34,7 +38,10 @@ class RecordingAdapter:
     async def send(self, notice: Notice) -> None:
         if notice.id in self.sent:
             return
-        line = json.dumps(notice.__dict__, ensure_ascii=False) + "\n"
+        line = json.dumps({"id": notice.id, "channel": notice.channel,
+                           "recipient": mask_text(notice.recipient), "kind": notice.kind,
+                           "text": mask_text(notice.text, notice.names)},
+                          ensure_ascii=False) + "\n"
         await asyncio.to_thread(self._append, line)
         self.sent.add(notice.id)
 

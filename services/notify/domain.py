@@ -34,6 +34,8 @@ class Notice:
     recipient: str
     kind: str  # decision, completion, materials, refusal, referral, escalation, warning...
     text: str
+    # Names the text holds: masked wherever the notice is recorded or shown, not sent.
+    names: tuple[str, ...] = ()
 
 
 @dataclass

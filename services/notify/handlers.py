@@ -10,6 +10,7 @@ from contracts import (
     ApplicationCompletedMessage,
     ApplicationHandedOverMessage,
     ApplicationMaterialsRequestedMessage,
+    ApplicationPersonal,
     ApplicationRefusedMessage,
     ApplicationRoutedMessage,
     ApplicationSubmittedMessage,
@@ -24,6 +25,7 @@ from contracts import (
 from contracts import (
     Contact as WireContact,
 )
+from services.common import personal
 from services.common.conflicts import first_stands
 from services.common.tracing import APPLICATION_ID, extract, inject
 from services.common.uow import Transaction
@@ -38,9 +40,11 @@ Wake = Callable[[], None]  # called after a commit that queued notices: send the
 async def record_submitted(tx: Transaction, msg: ApplicationSubmittedMessage, *, wake: Wake) -> None:
     """Consumes ApplicationSubmitted: who to tell, and which window staff received it."""
     app = msg.payload
+    applicant = personal.open_application(tx.bus_key, app.application_id, app.sealed,
+                                          ApplicationPersonal(applicant=app.applicant,
+                                                              household=app.household)).applicant
     row = await _case(tx, app.application_id)
-    row.receipt_no, row.name = app.receipt_no, app.applicant.name
-    row.phone = app.applicant.phone
+    row.receipt_no, row.name, row.phone = app.receipt_no, applicant.name, applicant.phone
     row.window_staff = row.window_staff or app.owner or app.received_by
     row.expected_items = [str(i) for i in app.items]
     await _evaluate(tx, row, wake)
@@ -49,16 +53,17 @@ async def record_submitted(tx: Transaction, msg: ApplicationSubmittedMessage, *,
 async def record_materials_requested(tx: Transaction, msg: ApplicationMaterialsRequestedMessage,
                                      *, wake: Wake) -> None:
     """Consumes ApplicationMaterialsRequested: the one-time notice of everything missing."""
-    await _remember_contact(tx, msg.payload.application_id, msg.payload.contact)
-    _queue(tx, msg.payload.application_id, texts.materials_notices(msg.payload, msg.message_id),
+    event = msg.payload
+    contact = await _remember_contact(tx, event.application_id, event.contact, event.sealed)
+    _queue(tx, event.application_id, texts.materials_notices(event, contact, msg.message_id),
            wake)
 
 
 async def record_refused(tx: Transaction, msg: ApplicationRefusedMessage, *, wake: Wake) -> None:
     """Consumes ApplicationRefused: the written refusal, with where to go instead."""
-    await _remember_contact(tx, msg.payload.application_id, msg.payload.contact)
-    _queue(tx, msg.payload.application_id, texts.refusal_notices(msg.payload, msg.message_id),
-           wake)
+    event = msg.payload
+    contact = await _remember_contact(tx, event.application_id, event.contact, event.sealed)
+    _queue(tx, event.application_id, texts.refusal_notices(event, contact, msg.message_id), wake)
 
 
 async def record_referred(tx: Transaction, msg: ItemsReferredMessage, *, wake: Wake) -> None:
@@ -125,30 +130,40 @@ async def deliver_pending(tx: Transaction, channels: Channels, limit: int = 200)
         select(NoticeRow).where(NoticeRow.sent_at.is_(None)).order_by(NoticeRow.created_at)
         .limit(limit))).all()
     for row in rows:
+        # The names the text may hold: masked wherever it is shown but in the notice itself.
+        case = await tx.session.get(CaseRow, row.application_id)
+        names = [case.name] if case is not None and case.name else []
         # At least once: a crash after sending and before commit sends it again with the same
         # id, which a real gateway uses to drop the repeat.
         with tx.tracer.start_as_current_span(
             f"notice {row.channel} send", context=extract(row.trace_parent),
             attributes={APPLICATION_ID: row.application_id, "onedoor.notice.kind": row.kind},
         ) as span:
-            await channels.send(Notice(row.id, row.channel, row.recipient, row.kind, row.text))
+            await channels.send(Notice(row.id, row.channel, row.recipient, row.kind, row.text,
+                                       names=tuple(names)))
         tx.causing_span = span
         row.sent_at = tx.clock.now()
+        recipient, text, sealed = personal.seal_notice(tx.bus_key, row.application_id,
+                                                       row.recipient, row.text, names)
         tx.publish(
             NotificationSentMessage,
             NotificationSent(notification_id=row.id, application_id=row.application_id,
-                             channel=row.channel, recipient=row.recipient, kind=row.kind,
-                             text=row.text, sent_at=row.sent_at),
+                             channel=row.channel, recipient=recipient, kind=row.kind,
+                             text=text, sent_at=row.sent_at, sealed=sealed),
             subject=subjects.NOTIFICATION_SENT,
             message_id=f"{row.id}:sent",
         )
     return len(rows)
 
 
-async def _remember_contact(tx: Transaction, application_id: str, contact: WireContact) -> None:
+async def _remember_contact(tx: Transaction, application_id: str, contact: WireContact,
+                            sealed: str | None) -> WireContact:
+    """The contact in full (opened if the event sealed it), remembered for later notices."""
+    contact = personal.open_contact(tx.bus_key, application_id, sealed, contact)
     row = await _case(tx, application_id)
     row.receipt_no, row.name, row.phone = contact.receipt_no, contact.name, contact.phone
     row.window_staff = row.window_staff or contact.window_staff
+    return contact
 
 
 def _queue(tx: Transaction, application_id: str, notices: list[Notice], wake: Wake) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UtcDateTime
 from services.common.messaging import messaging_tables
+from services.common.sealed_types import EncryptedText
 
 
 class Base(DeclarativeBase):
@@ -23,8 +24,9 @@ class CaseRow(Base):
 
     application_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     receipt_no: Mapped[str | None] = mapped_column(String(32))
-    name: Mapped[str | None] = mapped_column(String(50))
-    phone: Mapped[str | None] = mapped_column(String(20))
+    # Whom to tell: encrypted.
+    name: Mapped[str | None] = mapped_column(EncryptedText)
+    phone: Mapped[str | None] = mapped_column(EncryptedText)
     window_staff: Mapped[str | None] = mapped_column(String(50))
     expected_tasks: Mapped[list[Any] | None] = mapped_column(JSON)
     # The items to close (ApplicationSubmitted), and those referred elsewhere (closed too).
@@ -55,9 +57,10 @@ class NoticeRow(Base):
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     application_id: Mapped[str] = mapped_column(String(32), index=True)
     channel: Mapped[str] = mapped_column(String(20))
-    recipient: Mapped[str] = mapped_column(String(100))
+    # The applicant's phone and a text naming them: encrypted.
+    recipient: Mapped[str] = mapped_column(EncryptedText)
     kind: Mapped[str] = mapped_column(String(20))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     # W3C trace context of the span that queued it: sending it continues the application's trace.

@@ -10,6 +10,9 @@ from contracts import (
     ItemsReferred,
     SupervisionAlert,
 )
+from contracts import (
+    Contact as WireContact,
+)
 from services.common.timefmt import beijing_text
 from services.notify.domain import SIGNATURE, Contact, Notice
 
@@ -25,9 +28,10 @@ def _when(value: object) -> str:
     return beijing_text(value)  # type: ignore[arg-type]
 
 
-def materials_notices(event: ApplicationMaterialsRequested, notice_id: str) -> list[Notice]:
-    """一次性告知: every missing material in one notice, to the applicant and the window."""
-    c = event.contact
+def materials_notices(event: ApplicationMaterialsRequested, c: WireContact,
+                      notice_id: str) -> list[Notice]:
+    """一次性告知: every missing material in one notice, to the applicant and the window
+    (``c``: the event's contact in full)."""
     listing = "；".join(f"{n}. {m.name}（用于：{_items(m.items)}）" if m.items else f"{n}. {m.name}"
                        for n, m in enumerate(event.missing, 1))
     who = ("窗口" if event.requested_by == "window"
@@ -42,9 +46,9 @@ def materials_notices(event: ApplicationMaterialsRequested, notice_id: str) -> l
     ]
 
 
-def refusal_notices(event: ApplicationRefused, notice_id: str) -> list[Notice]:
-    """A written refusal at the door, with the reason and where to go instead."""
-    c = event.contact
+def refusal_notices(event: ApplicationRefused, c: WireContact, notice_id: str) -> list[Notice]:
+    """A written refusal at the door, with the reason and where to go instead (``c``: the
+    event's contact in full)."""
     parts = "；".join(f"「{ITEM_NAMES[r.item]}」{r.reason}，请到：{r.go_to}" for r in event.items)
     rest = "" if event.whole else "其余事项正常办理。"
     return [

@@ -22,8 +22,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+    # No bus key: routing hands the personal part of an application on without reading it.
     runtime = Runtime(settings, name=NAME, metadata=Base.metadata, tables=MESSAGING, clock=clock,
-                      migrations=MIGRATIONS)
+                      migrations=MIGRATIONS, bus_key=False)
     runtime.include(nats.build_router(runtime, load_policy(settings.region)))
     return runtime
 

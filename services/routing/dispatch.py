@@ -57,7 +57,8 @@ def hand_to_department(tx: Transaction, app: RoutedApplication, plan: TaskPlan, 
                        from_party: str, revision: int, note: str = "",
                        case_id: str | None = None, caused_by: Cause = None) -> None:
     """Record the hand-off (in the trace it is made in) and publish TaskAssigned to the
-    department."""
+    department, with the application's personal part as routing received it (sealed for the
+    department, the clear fields masked; or in clear if it came so)."""
     now = tx.clock.now()
     start = limits_from(app)
     tx.session.add(Handoff(
@@ -77,7 +78,8 @@ def hand_to_department(tx: Transaction, app: RoutedApplication, plan: TaskPlan, 
             household=Household.model_validate(app.household), materials=list(app.materials),
             description=app.description, received_at=app.received_at, assigned_at=now,
             due_at=plan.due_at, items_due_at=plan.items_due_at,
-            accept_due_at=plan.accept_due_at, accepted_at=start, routing_note=note[:500]),
+            accept_due_at=plan.accept_due_at, accepted_at=start, routing_note=note[:500],
+            sealed=app.sealed),
         subject=subjects.for_department(subjects.TASK_ASSIGNED, plan.department),
         message_id=f"{plan.task_id}:assigned",
         caused_by=caused_by,

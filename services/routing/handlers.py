@@ -44,12 +44,14 @@ async def route_application(tx: Transaction, msg: ApplicationSubmittedMessage, *
         raise domain.UnroutableItem(f"application {app.application_id}: items "
                                     f"{', '.join(plan.outside)} are outside region "
                                     f"{policy.region}'s policy")
+    # The personal part as it came: sealed for the departments (routing cannot open it) and
+    # masked in clear; in full on an older event without it (encrypted at rest either way).
     routed = RoutedApplication(
         application_id=app.application_id, receipt_no=app.receipt_no,
         received_by=app.received_by[:100], received_at=app.received_at,
         accepted_at=app.accepted_at, applicant=app.applicant.model_dump(mode="json"),
         household=app.household.model_dump(mode="json"), materials=list(app.materials),
-        description=app.description)
+        description=app.description, sealed=app.sealed)
     tx.session.add(routed)
     window = f"window:{app.received_by}"
     for task in plan.tasks:

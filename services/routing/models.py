@@ -11,6 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UtcDateTime
 from services.common.messaging import messaging_tables
+from services.common.sealed_types import EncryptedJSON, EncryptedText
 
 
 class Base(DeclarativeBase):
@@ -81,7 +82,11 @@ class Handoff(Base):
 
 class RoutedApplication(Base):
     """What a later hand-off of the application's items needs (a re-route, a joint-meeting
-    assignment): the applicant, household and materials the department must see."""
+    assignment): the applicant, household and materials the department must see.
+
+    Routing reads none of the personal data: it keeps the personal part as it came, sealed
+    for the departments (``sealed``), with the masked values of the clear fields; an
+    application submitted before sealing has its values here in full, encrypted at rest."""
 
     __tablename__ = "applications"
 
@@ -90,10 +95,12 @@ class RoutedApplication(Base):
     received_by: Mapped[str] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    applicant: Mapped[dict[str, Any]] = mapped_column(JSON)
-    household: Mapped[dict[str, Any]] = mapped_column(JSON)
+    applicant: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
+    household: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     materials: Mapped[list[Any]] = mapped_column(JSON)
-    description: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(EncryptedText)
+    # ApplicationSubmitted.sealed, passed on in every TaskAssigned (routing cannot open it).
+    sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class JointMeetingCase(Base):

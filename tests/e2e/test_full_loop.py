@@ -5,6 +5,7 @@ import random
 
 import httpx
 
+from services.common.masking import mask_name
 from tests.e2e.conftest import System
 from tests.support.factories import application
 from tests.support.waiting import eventually
@@ -88,7 +89,12 @@ def test_window_to_departments_and_back(system: System, http: httpx.Client,
         assert ("assigned", department) in events and ("decided", department) in events
     assert events[0] == ("received", None) and ("completed", None) in events
 
-    # The default SMS adapter recorded what it would have sent.
+    # The default SMS adapter recorded what it would have sent, the applicant's name and
+    # number masked.
     recorded = [json.loads(line) for line in
                 (system.data_dir / "sms-sent.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert {r["text"] for r in recorded} == {n["text"] for n in sms}
+    name = body["applicant"]["name"]
+    assert {r["text"] for r in recorded} == {
+        n["text"].replace(name, mask_name(name)) for n in sms}
+    assert {r["recipient"] for r in recorded} == {
+        f"+86{body['applicant']['phone'][:3]}****{body['applicant']['phone'][-4:]}"}

@@ -40,6 +40,8 @@ from contracts import (
     TaskDecidedMessage,
     subjects,
 )
+from services.common import keystore
+from services.common.sealed_types import attach_keys
 from services.common.settings import Settings
 from services.departments import app as department_service
 from services.departments.models import MESSAGING as DEPARTMENT_MESSAGING
@@ -74,6 +76,9 @@ async def _rows(settings: Settings, service: str, *tables: Any) -> list[list[Any
     url, schema = settings.database_for(service)
     options = {"schema_translate_map": {None: schema}} if schema else {}
     engine = create_async_engine(url, poolclass=NullPool, execution_options=options)
+    # The service's keys: its personal data and messages are stored encrypted.
+    attach_keys(engine.sync_engine.dialect,
+                keystore.load(settings.data_dir, settings.key_values(), bus=False))
     try:
         async with engine.connect() as conn:
             return [list((await conn.execute(select(t))).mappings().all()) for t in tables]

@@ -121,8 +121,10 @@ async def test_dibao_needs_three_people_and_its_approval_gives_students_educatio
                                   == "decided" and v["status"] == "completed")
         granted = next(i for i in done["items"] if i["item"] == "education_aid")
         assert granted["decision"]["decided_by"] == "免申即享"
-        # Decided in March: the students have it from next month, and the reason says so.
-        assert "王小明" in granted["decision"]["reason"]
+        # Decided in March: the students have it from next month, and the reason says so. The
+        # reason goes to the ledger and the window: the student's name masked.
+        assert "受益学生：王**" in granted["decision"]["reason"]
+        assert "王小明" not in granted["decision"]["reason"]
         assert "自2026年4月起" in granted["decision"]["reason"]
 
 

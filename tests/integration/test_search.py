@@ -1,6 +1,7 @@
 """Finding an application at the window: by receipt number, identity number, name, village,
 with the other filters and paging; by receipt number in the path; and the search columns of
-applications registered before they existed (filled by the migration)."""
+applications registered before they existed (filled by the migrations: since 0005 keyed
+hashes, the identity number and the name never stored in clear)."""
 
 import random
 from typing import Any
@@ -9,10 +10,12 @@ from alembic import command
 from sqlalchemy import select, text
 from stdnum.cn import ric
 
+from services.common import keystore
 from services.common.db import Database
 from services.common.migrations import alembic_config
 from services.common.settings import Settings
 from services.intake import app as intake_service
+from services.intake import views
 from services.intake.app import create_app
 from services.intake.models import Application, Base
 from tests.support.apps import running
@@ -77,24 +80,26 @@ async def test_search_by_receipt_identity_name_and_village(
         assert await found(id_number=f"  {x_number.lower()} ") == ids(wang)
         assert await found(id_number=x_number[:-2]) == []  # a part is not a match
         assert await found(id_number=people[2]["applicant"]["id_number"]) == ids(li)
-        # A part of the name; the village whole.
-        assert await found(name="王秀") == ids(wang, wang2)
-        assert await found(name="秀") == ids(wang, wang2, zhang)
-        assert await found(name="秀_") == ids(zhang)
-        assert await found(name="%") == []
+        # The name whole (blanks and full-width forms aside: it is compared as a keyed hash, so
+        # a part of it matches nothing); the village whole.
+        assert await found(name="王秀英") == ids(wang)
+        assert await found(name=" 王 秀英　") == ids(wang)
+        assert await found(name="张秀_英") == ids(zhang)
+        assert await found(name="王秀") == [] and await found(name="秀") == []
+        assert await found(name="%") == [] and await found(name="秀_") == []
         assert await found(village="东风村") == ids(wang, wang2)
         assert await found(village="东风") == []
         # Combined with the other filters, and paged.
         assert await found(village="东风村", item="education_aid") == ids(wang2)
-        assert await found(name="秀", department="civil_affairs") == ids(wang, zhang)
-        assert await found(name="王", id_number=x_number, status=wang["status"]) == ids(wang)
-        assert await found(name="王", status="completed") == []
-        first = (await intake.get("/api/v1/applications",
-                                  params={"name": "秀", "limit": 2})).json()
+        assert await found(name="王秀英", department="civil_affairs") == ids(wang)
+        assert await found(name="王秀兰", department="civil_affairs") == []
+        assert await found(name="王秀英", id_number=x_number, status=wang["status"]) == ids(wang)
+        assert await found(name="王秀英", status="completed") == []
+        first = (await intake.get("/api/v1/applications", params={"limit": 2})).json()
         rest = (await intake.get("/api/v1/applications",
-                                 params={"name": "秀", "limit": 2, "offset": 2})).json()
-        assert first["total"] == rest["total"] == 3
-        assert sorted(a["id"] for a in first["items"] + rest["items"]) == ids(wang, wang2, zhang)
+                                 params={"limit": 2, "offset": 2})).json()
+        assert first["total"] == rest["total"] == 4
+        assert sorted(a["id"] for a in first["items"] + rest["items"]) == ids(*made)
 
         # The combined view by receipt number is the view by id.
         by_id = await intake.get(f"/api/v1/applications/{wang['id']}")
@@ -110,10 +115,14 @@ async def test_search_by_receipt_identity_name_and_village(
 async def test_the_migration_fills_the_search_columns_of_existing_applications(
     backend: Backend, rng: random.Random,
 ) -> None:
-    """An application registered before revision 0004 is found by the new filters."""
+    """An application registered before revision 0004 is found by the new filters, by keyed
+    hashes of its identity number and name (0005), its applicant encrypted."""
     name = "王秀英"
-    url, schema = Settings(**backend.settings_kwargs()).database_for("intake")
-    db = Database(url, Base.metadata, schema=schema, migrations=intake_service.MIGRATIONS)
+    settings = Settings(**backend.settings_kwargs())
+    url, schema = settings.database_for("intake")
+    keys = keystore.load(settings.data_dir, settings.key_values(), bus=False)
+    db = Database(url, Base.metadata, schema=schema, migrations=intake_service.MIGRATIONS,
+                  keys=keys)
     x_number = _id_number_ending_in_x(rng).lower()  # as an old client may have sent it
     try:
         async with db.engine.begin() as conn:
@@ -133,8 +142,16 @@ async def test_the_migration_fills_the_search_columns_of_existing_applications(
         await db.create_schema()  # at start: upgrade to head
         async with db.reading() as session:
             row = await session.scalar(select(Application))
-        assert row is not None
-        assert (row.applicant_name, row.village, row.id_number_key) == (
-            name, "东风村", x_number.upper())
+            assert row is not None
+            assert (row.applicant["name"], row.village) == (name, "东风村")
+            assert (row.name_key, row.id_number_key) == (
+                keys.search_hash("name", name), keys.search_hash("id_number", x_number.upper()))
+            for found in ({"id_number": x_number}, {"name": name}, {"village": "东风村"}):
+                page = await views.list_applications(session, status=None, department=None,
+                                                     item=None, offset=0, limit=10, **found)
+                assert [a.id for a in page.items] == ["a1"], found
+            raw = (await session.execute(text(f"SELECT applicant, id_number_key FROM {table}"))).one()
+        assert raw[0].startswith("od1.") and name not in raw[0] and x_number not in raw[0]
+        assert x_number.upper() not in raw[1]
     finally:
         await db.dispose()

@@ -27,5 +27,15 @@ def test_a_receipt_number_has_no_letter_that_reads_as_a_digit() -> None:
 
 
 def test_an_identity_number_is_compared_upper_case_and_stripped() -> None:
-    assert search.id_number_key(" 34132119990412002x\t") == "34132119990412002X"
-    assert search.id_number_key("341321199904120020") == "341321199904120020"
+    assert search.normalise_id_number(" 34132119990412002x\t") == "34132119990412002X"
+    assert search.normalise_id_number("341321199904120020") == "341321199904120020"
+
+
+@given(st.text(alphabet="王秀英李建国张欧阳娜 \u3000\tAaBb", min_size=1, max_size=8))
+def test_a_name_is_compared_whatever_its_blanks_width_and_case(name: str) -> None:
+    """What the keyed hash of a name is made from: the same for the ways one name is typed."""
+    normal = search.normalise_name(name)
+    assert search.normalise_name(f"  {name.upper()} ") == search.normalise_name(name.lower()) \
+        == normal
+    assert search.normalise_name(name.replace("A", "Ａ")) == normal  # full-width
+    assert not any(c.isspace() for c in normal)

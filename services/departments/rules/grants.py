@@ -5,6 +5,7 @@ import uuid
 from datetime import date, datetime
 
 from contracts import HouseholdMember
+from services.common.masking import mask_name
 from services.common.policy import AutomaticGrant, Policy
 from services.common.workdays import SHANGHAI
 
@@ -40,6 +41,7 @@ def students(members: list[HouseholdMember]) -> list[HouseholdMember]:
 
 
 def grant_reason(grant: AutomaticGrant, beneficiaries: list[HouseholdMember], start: date) -> str:
-    """The written reason of an automatic grant: its basis, who, and from when."""
-    names = "、".join(m.name for m in beneficiaries)
+    """The written reason of an automatic grant: its basis, who, and from when. The reason
+    travels with the decision to routing's ledger and the window: students' names masked."""
+    names = "、".join(mask_name(m.name) for m in beneficiaries)
     return f"{grant.basis}。受益学生：{names}；自{start.year}年{start.month}月起享受。"
