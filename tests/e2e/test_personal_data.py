@@ -1,8 +1,8 @@
 """Personal data at rest, after a full run of the system as processes (``onedoor up``): no file
 of the data directory (SQLite files and their WAL, span files, the SMS sink, key files) and no
 log line holds an applicant's identity number, phone or name in clear, nor does any database
-column on PostgreSQL; the files are this user's only. NATS's own store (``<data-dir>/nats``)
-is left out here: its encryption at rest is JetStream's (another part of issue 9)."""
+column on PostgreSQL, nor NATS's own store (``<data-dir>/nats``: the personal part of each
+message sealed, and the store encrypted by JetStream); the files are this user's only."""
 
 import json
 import random
@@ -50,11 +50,9 @@ def found_in(blob: bytes, bodies: list[dict[str, Any]]) -> list[str]:
             for what, forms in personal_values(body).items() if any(f in blob for f in forms)]
 
 
-def clear_in_files(root: Path, bodies: list[dict[str, Any]], skip: Path | None = None,
-                   ) -> dict[str, list[str]]:
+def clear_in_files(root: Path, bodies: list[dict[str, Any]]) -> dict[str, list[str]]:
     return {str(path): hits for path in sorted(root.rglob("*"))
-            if path.is_file() and not (skip and path.is_relative_to(skip))
-            and (hits := found_in(path.read_bytes(), bodies))}
+            if path.is_file() and (hits := found_in(path.read_bytes(), bodies))}
 
 
 def clear_in_postgres(prefix: str, bodies: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -118,8 +116,7 @@ def test_no_file_of_a_full_run_holds_an_applicants_data_in_clear(
         # them into the databases): nothing in clear in them either.
         wal = list(backend.data_dir.glob("*.db-wal"))
         assert wal or backend.kind == "postgres"
-        assert clear_in_files(backend.data_dir, [*bodies, waiting],
-                              skip=backend.data_dir / "nats") == {}
+        assert clear_in_files(backend.data_dir, [*bodies, waiting]) == {}
     finally:
         assert system.stop() is not None  # every process flushed its files
         assert not survivors(system.ports())
@@ -128,8 +125,7 @@ def test_no_file_of_a_full_run_holds_an_applicants_data_in_clear(
     data_dir = backend.data_dir
     assert (data_dir / "sms-sent.jsonl").stat().st_size > 0
     assert list((data_dir / "traces").glob("*.jsonl"))
-    # NATS's store is left out (JetStream's encryption, another part of issue 9).
-    assert clear_in_files(data_dir, everyone, skip=data_dir / "nats") == {}
+    assert clear_in_files(data_dir, everyone) == {}
     logs = list(tmp_path.glob("*.log"))
     assert logs and all(found_in(p.read_bytes(), everyone) == [] for p in logs)
     if backend.kind == "postgres":
