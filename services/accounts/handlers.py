@@ -74,6 +74,22 @@ async def add_account(store: AccountStore, new: NewAccount, *, departments: list
     return Issued(account, password, token)
 
 
+async def ensure_account(store: AccountStore, new: NewAccount, *, departments: list[str],
+                         password: str | None = None) -> bool:
+    """The account, created (with ``password`` if given, no token) unless one of its username
+    exists; True if it was created. Processes racing to create it: one does."""
+    if await store.account(new.username) is not None:
+        return False
+    try:
+        await add_account(store, new, departments=departments, password=password,
+                          with_password=password is not None, token_label="ensure")
+    except AccountError as exc:
+        if exc.code == "username_taken":
+            return False
+        raise
+    return True
+
+
 async def disable_account(store: AccountStore, username: str) -> Account:
     """Disable the account: every token of it is refused from now on (within the cache's
     seconds in running services). Disabling it again changes nothing."""
