@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 F = TypeVar("F", bound=Callable[..., Any])
 ACCESS = "onedoor_access"  # the attribute that marks a dependency as saying who may call
@@ -21,8 +21,8 @@ def mark_access(dependency: F, who: str) -> F:
     return dependency
 
 
-def route_access(route: APIRoute) -> list[str]:
-    """What ``route`` declares about its callers (its own, its router's dependencies')."""
+def route_access(route: RouteContext) -> list[str]:
+    """What ``route`` declares about its callers (its own, its routers' dependencies')."""
     found, pending, seen = [], [route.dependant], set()
     while pending:
         dependant = pending.pop()
@@ -35,8 +35,13 @@ def route_access(route: APIRoute) -> list[str]:
     return found
 
 
+def api_routes(app: FastAPI) -> list[RouteContext]:
+    """Every API route of ``app``, included routers' too (with their dependencies)."""
+    return [r for r in iter_route_contexts(app.routes) if isinstance(r.original_route, APIRoute)]
+
+
 def undeclared_routes(app: FastAPI) -> list[str]:
     """``METHOD path`` of every API route that declares nothing about who may call it."""
-    return sorted(f"{'|'.join(sorted(r.methods))} {r.path}" for r in app.routes
-                  if isinstance(r, APIRoute) and r.path not in OPEN_PATHS and not route_access(r))
+    return sorted(f"{'|'.join(sorted(r.methods or ()))} {r.path}" for r in api_routes(app)
+                  if r.path not in OPEN_PATHS and not route_access(r))
 

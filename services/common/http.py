@@ -239,9 +239,9 @@ def health_router(runtime: Any, guards: dict[str, Any]) -> APIRouter:
     from services.common import ops
 
     router = APIRouter(tags=["ops"])
-    ops_only, health = [Depends(guards["ops"])], [Depends(guards["health"])]
+    ops_only, local = [Depends(guards["ops"])], [Depends(guards["health"])]
     router.include_router(ops.build_router(runtime), dependencies=ops_only)
-    router.include_router(metrics_router(runtime.metrics), dependencies=health)
+    router.include_router(metrics_router(runtime.metrics), dependencies=local)
 
     @router.get("/api/v1/ops/consumers", response_model=list[ConsumerState],
                 dependencies=ops_only)
@@ -249,11 +249,11 @@ def health_router(runtime: Any, guards: dict[str, Any]) -> APIRouter:
         """This service's consumers: subscribed or not, and their lag on the server now."""
         return await consumer_states(runtime)
 
-    @router.get("/health", dependencies=health)
+    @router.get("/health", dependencies=local)
     async def health() -> dict[str, str]:
         return {"status": "ok", "service": runtime.name}
 
-    @router.get("/ready", dependencies=health)
+    @router.get("/ready", dependencies=local)
     async def ready() -> JSONResponse:
         checks = await runtime.ready()
         ok = all(checks.values())

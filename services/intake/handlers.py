@@ -160,8 +160,7 @@ async def hand_over(tx: Transaction, application_id: str, data: HandoverRequest,
         raise ApiError(409, "application_closed", "The application is closed.",
                        "该申请已办结，无需移交。")
     if from_staff != owner:
-        raise ApiError(403, "not_the_owner", f"Only its owner ({owner}) can hand it over.",
-                       f"只有首问责任人（{owner}）可以移交该申请。")
+        raise not_the_owner(owner)
     if data.to_staff == owner:
         raise ApiError(422, "validation_failed", "The request has invalid fields.",
                        "提交的内容有误，请按提示逐项修改。", [
@@ -181,6 +180,11 @@ async def hand_over(tx: Transaction, application_id: str, data: HandoverRequest,
         message_id=f"{app.id}:handed_over:{entry.id}",
     )
     return app
+
+
+def not_the_owner(owner: str | None) -> ApiError:
+    return ApiError(403, "not_the_owner", f"Only its owner ({owner}) can hand it over.",
+                    f"只有首问责任人（{owner}）可以移交该申请。")
 
 
 def _accept(tx: Transaction, app: Application, items: list[Item], now: Any) -> None:

@@ -86,7 +86,9 @@ def build_router(runtime: Runtime, policy: Policy, authenticator: Authenticator)
         """Its owner, signed in, hands the application over to a colleague of the same
         township (recorded); 403 for anyone else."""
         from_staff = claimed(actor, from_staff=data.from_staff)
-        await _read(application_id, actor)
+        found = await _read(application_id, actor)
+        if found.owner != from_staff:  # said here before the colleague is looked at
+            raise handlers.not_the_owner(found.owner)
         colleague = await authenticator.store.account(data.to_staff)
         if (colleague is None or colleague.disabled or colleague.role != Role.window
                 or colleague.township != actor.township):
