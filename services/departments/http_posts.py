@@ -30,7 +30,12 @@ def build_router(runtime: Runtime, department: Department, policy: Policy,
     StaffOrSupervisor = Annotated[
         Actor, Depends(own_department(str(department), supervisors_write=True))]
 
-    async def check_holder(holder: str) -> None:
+    async def check_holder(code: str, holder: str) -> None:
+        """A holder of the post must be an account of this department (an unknown post or a
+        name holding neither A nor B is refused by the handler, saying so)."""
+        found = posts.posts_of(policy, department).get(code)
+        if found is None or holder not in (found.a, found.b):
+            return
         account = await authenticator.store.account(holder)
         if (account is None or account.disabled or account.role != Role.department
                 or account.department != department):
@@ -67,7 +72,7 @@ def build_router(runtime: Runtime, department: Department, policy: Policy,
         """A holder is away, approved by the signed-in supervisor (the leader in charge): the
         post's new tasks and their open ones go to the other holder."""
         approved_by = claimed(actor, approved_by=body.approved_by)
-        await check_holder(body.holder)
+        await check_holder(post, body.holder)
         async with translated(), runtime.uow.begin() as tx:
             await posts.mark_away(tx, department, policy, post, holder=body.holder,
                                   approved_by=approved_by, reason=body.reason,
@@ -82,7 +87,7 @@ def build_router(runtime: Runtime, department: Department, policy: Policy,
         if actor.role == Role.department and actor.username != body.holder:
             raise forbidden("only the holder themself, or a supervisor, says they are back",
                             "只能由本人或督办人员登记返岗", "not_the_holder")
-        await check_holder(body.holder)
+        await check_holder(post, body.holder)
         async with translated(), runtime.uow.begin() as tx:
             await posts.mark_back(tx, department, policy, post, holder=body.holder)
         return await one(post)
