@@ -181,7 +181,7 @@ def loopback_or(*roles: Role) -> Callable[..., Awaitable[Actor | None]]:
     inner = allow(*roles)
 
     async def caller(request: Request, credentials: Bearer) -> Actor | None:
-        if is_loopback(request) and credentials is None:
+        if is_loopback(request):
             return None
         return await inner(request, credentials)
 

@@ -17,6 +17,15 @@ from services.common.text import StaffName
 from services.common.timefmt import LocalTime
 
 Username = Annotated[str, Path(min_length=1, max_length=50)]
+LOGIN = {"login": {"summary": "窗口人员登录", "value": {"username": "window-01",
+                                                    "password": "在 demo-accounts.json 中"}}}
+ADD = {"window": {"summary": "新增窗口人员账号", "value": {
+    "username": "window-05", "display_name": "李春梅", "role": "window", "township": "东风镇"}},
+    "department": {"summary": "新增教育部门账号", "value": {
+        "username": "jy-03", "display_name": "王建国", "role": "department",
+        "department": "education"}}}
+RESET = {"both": {"summary": "重置密码并换发令牌（旧令牌作废）",
+                  "value": {"password": True, "token": True}}}
 
 
 class LoginRequest(BaseModel):
@@ -89,7 +98,7 @@ def build_router(authenticator: Authenticator, departments: list[str],
     admin = [Depends(allow(Role.admin))]
 
     @router.post("/auth/login", response_model=LoginRead, dependencies=[Depends(public())])
-    async def login(body: LoginRequest) -> LoginRead:
+    async def login(body: Annotated[LoginRequest, Body(openapi_examples=LOGIN)]) -> LoginRead:
         """A username and password for a bearer token that expires (401 if either is wrong,
         without saying which)."""
         issued = await handlers.login(store, body.username, body.password,
@@ -112,7 +121,7 @@ def build_router(authenticator: Authenticator, departments: list[str],
         return await store.accounts()
 
     @router.post("/accounts", response_model=Credentials, status_code=201, dependencies=admin)
-    async def add(body: Annotated[AccountCreate, Body()]) -> Credentials:
+    async def add(body: Annotated[AccountCreate, Body(openapi_examples=ADD)]) -> Credentials:
         """A new account, with a password and a token shown once (administrators)."""
         new = NewAccount(body.username, body.display_name, body.role, body.department,
                          body.township)
@@ -127,7 +136,8 @@ def build_router(authenticator: Authenticator, departments: list[str],
             return await handlers.disable_account(store, username)
 
     @router.post("/accounts/{username}/reset", response_model=Credentials, dependencies=admin)
-    async def reset(username: Username, body: ResetRequest) -> Credentials:
+    async def reset(username: Username,
+                    body: Annotated[ResetRequest, Body(openapi_examples=RESET)]) -> Credentials:
         """A new password and/or token, shown once; every earlier token is revoked."""
         with translated():
             issued = await handlers.reset_credentials(store, username, password=body.password,

@@ -21,5 +21,6 @@ async def running(app: FastAPI, role: Role | str | None = None,
         role = Role(role) if role else default
         staff = Staff(app.state.authenticator.store)
         async with StaffClient(staff=staff, role=role, department=department or own,
-                               transport=transport, base_url="http://service") as client:
+                               ops_for_ops=True, transport=transport,
+                               base_url="http://service") as client:
             yield client

@@ -98,28 +98,35 @@ class SignedIn(httpx.Auth):
     requires_request_body = True
 
     def __init__(self, staff: Staff, role: Role, department: str | None = None,
-                 username: str | None = None, township: str | None = TOWNSHIP) -> None:
+                 username: str | None = None, township: str | None = TOWNSHIP,
+                 ops_for_ops: bool = False) -> None:
         self.staff, self.role, self.department = staff, role, department
         self.username, self.township = username, township
+        # A service's usual client asks its operations API (/api/v1/ops/…) as ops staff.
+        self.ops_for_ops = ops_for_ops
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, Any]:
         await request.aread()
+        role, department = self.role, self.department
+        if self.ops_for_ops and request.url.path.startswith("/api/v1/ops/"):
+            role, department = Role.ops, None
         username = (self.username or actor_in(request.content)
-                    or default_username(self.role, self.department))
-        token = await self.staff.token(username, self.role, self.department, self.township)
+                    or default_username(role, department))
+        token = await self.staff.token(username, role, department, self.township)
         request.headers["Authorization"] = f"Bearer {token}"
         yield request
 
 
 class StaffClient(httpx.AsyncClient):
-    """An HTTP client to one service, signed in (``SignedIn``)."""
+    """An HTTP client to one service, signed in (``SignedIn``); ``ops_for_ops``: its
+    operations API as an ops account (a service's usual client, from ``running``)."""
 
     def __init__(self, *, staff: Staff, role: Role, department: str | None = None,
                  username: str | None = None, township: str | None = TOWNSHIP,
-                 **kwargs: Any) -> None:
+                 ops_for_ops: bool = False, **kwargs: Any) -> None:
         self.staff, self.role, self.department = staff, role, department
         self._kwargs = kwargs
-        auth = SignedIn(staff, role, department, username, township)
+        auth = SignedIn(staff, role, department, username, township, ops_for_ops)
         super().__init__(auth=auth, **kwargs)
 
     def as_(self, username: str | None = None, role: Role | str | None = None,
