@@ -87,8 +87,9 @@ def new_password() -> str:
 # --- what each role reaches -------------------------------------------------------------
 
 def may_read_application(actor: Actor, township: str | None) -> bool:
-    """Supervisors read every application of the region; a window its own township's."""
-    if actor.role == Role.supervisor:
+    """Supervisors read every application of the region (operations staff too, masked: see
+    ``sees_personal_data_in_full``); a window its own township's."""
+    if actor.role in (Role.supervisor, Role.ops):
         return True
     return actor.role == Role.window and actor.township == township
 

@@ -7,13 +7,18 @@ from opentelemetry import trace
 from sqlalchemy.exc import IntegrityError
 
 from contracts import DEPARTMENT_NAMES, ITEM_NAMES, Item
-from services.accounts.domain import Actor, Role, may_read_application
+from services.accounts.domain import (
+    Actor,
+    Role,
+    may_read_application,
+    sees_personal_data_in_full,
+)
 from services.accounts.http import Authenticator, allow, authenticated, claimed, forbidden
 from services.common.http import ApiError
 from services.common.policy import Policy
 from services.common.runtime import Runtime
 from services.common.tracing import APPLICATION_ID
-from services.intake import examples, handlers, views
+from services.intake import examples, handlers, privacy, views
 from services.intake.domain import ApplicationStatus
 from services.intake.schemas import (
     ApplicationCreate,
@@ -30,7 +35,8 @@ NOT_FOUND = ApiError(404, "application_not_found", "No application with this id 
 
 Id = Annotated[str, Path(min_length=1, max_length=64)]
 Window = Annotated[Actor, Depends(allow(Role.window))]
-Reader = Annotated[Actor, Depends(allow(Role.window, Role.supervisor))]
+# Operations staff read too (to follow an application), with personal data masked.
+Reader = Annotated[Actor, Depends(allow(Role.window, Role.supervisor, Role.ops))]
 
 
 def build_router(runtime: Runtime, policy: Policy, authenticator: Authenticator) -> APIRouter:
@@ -128,13 +134,21 @@ def build_router(runtime: Runtime, policy: Policy, authenticator: Authenticator)
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> ApplicationPage:
         """Applications matching every filter given, newest first, a page at a time: a
-        window's township's only; every one for supervisors."""
+        window's township's only; every one for supervisors (and operations staff, masked,
+        who may not search by the applicant's identity number, name or village)."""
+        full = sees_personal_data_in_full(actor)
+        if not full and (id_number or name or village):
+            raise forbidden("operations staff do not search by personal data",
+                            "运维人员不能按身份证号、姓名或村（社区）查询")
         async with runtime.db.reading() as session:
-            return await views.list_applications(
+            page = await views.list_applications(
                 session, status=status, owner=owner, department=department, item=item,
                 receipt_no=receipt_no, id_number=id_number, name=name, village=village,
-                offset=offset, limit=limit, every_township=actor.role == Role.supervisor,
+                offset=offset, limit=limit, every_township=actor.role != Role.window,
                 township=actor.township)
+        if not full:
+            page.items = [privacy.masked_summary(a) for a in page.items]
+        return page
 
     @router.get("/departments", response_model=list[DepartmentRead],
                 dependencies=[Depends(authenticated())])
@@ -154,7 +168,7 @@ def build_router(runtime: Runtime, policy: Policy, authenticator: Authenticator)
         if not may_read_application(actor, found.township):
             raise forbidden("this application was received in another township",
                             "该申请不属于本乡镇，无权查看或办理", "other_township")
-        return found
+        return found if sees_personal_data_in_full(actor) else privacy.masked_view(found)
 
     return router
 

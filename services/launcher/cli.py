@@ -15,7 +15,7 @@ import uvicorn
 from contracts import Department
 from services.common import logs
 from services.common.instance import InstanceConflict
-from services.launcher import natscmd, ops, options, policycmd, status, trace
+from services.launcher import natscmd, ops, options, policycmd, staff, status, trace
 from services.launcher.preflight import (
     CONFIG_ERROR,
     ConfigError,
@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(natscmd.run(args))
     elif args.command in ("policy", "deadline"):
         sys.exit(policycmd.run(args))
+    elif args.command == "staff":
+        sys.exit(staff.run(args))
     elif args.command == "up":
         try:
             sys.exit(asyncio.run(up(args)))
@@ -68,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     ops.add_parser(sub)
     natscmd.add_parser(sub)
     policycmd.add_parser(sub)
+    staff.add_parser(sub)
     status.add_parser(sub)
     trace.add_parser(sub)
     for command in sub.choices.values():

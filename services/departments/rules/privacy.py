@@ -4,7 +4,7 @@ item; none said: everything): the rest is masked for the department's staff."""
 from typing import Any
 
 from contracts import Item
-from services.common.logs import mask_name
+from services.accounts.masking import mask_id_number, mask_name, mask_phone
 from services.common.policy import Policy
 
 FIELDS = ("name", "id_number", "phone", "address")
@@ -33,19 +33,3 @@ def masked_applicant(applicant: dict[str, Any], needed: frozenset[str]) -> dict[
     if "address" not in needed:
         out["address"] = "***" if out.get("address") else ""
     return out
-
-
-# Local until services/common/logs.py has mask_id_number and mask_phone (issue 9's
-# personal-data work adds them): the same shapes.
-def mask_id_number(value: str) -> str:
-    """320281199001011234 → 320281********1234 (the area code and the last four)."""
-    value = value or ""
-    return value[:6] + "*" * max(len(value) - 10, 0) + value[-4:] if len(value) > 10 else "*" * len(value)
-
-
-def mask_phone(value: str) -> str:
-    """+8613912345678 or 13912345678 → 139****5678."""
-    digits = "".join(ch for ch in value or "" if ch.isdigit())
-    if digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    return digits[:3] + "****" + digits[-4:] if len(digits) >= 7 else "*" * len(digits)
