@@ -34,7 +34,10 @@ def demo_accounts(departments: list[str], supervisor: str,
            DemoAccount("ops", "ops-demo", "运维演示", Role.ops),
            DemoAccount("admin", "admin-demo", "管理员演示", Role.admin)]
     for code in departments:
-        out.append(DemoAccount(code, f"{code}-01", f"{code} 演示", Role.department, code))
+        # The window's own post (department "window") is keyed as its process, dept-window,
+        # since "window" is the window role's key.
+        key = f"dept-{code}" if code == Role.window else code
+        out.append(DemoAccount(key, f"{code}-staff", f"{code} 演示", Role.department, code))
         out += [DemoAccount("", name, name, Role.department, code)
                 for name in (*deciders(code), *holders.get(code, []))]
     seen: set[str] = set()
