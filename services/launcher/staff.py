@@ -31,20 +31,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                        "store every service reads).")
     actions = staff.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="add an account; prints its password and API token once")
-    add.add_argument("--name", required=True, help="the person's name as shown")
-    add.add_argument("--role", required=True, choices=[r.value for r in Role])
-    add.add_argument("--department", choices=DEPARTMENTS, help="with --role department: which")
+    add.add_argument("--name", required=True, help="the person's name as shown (required)")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role],
+                     help="what they may reach: window, department, supervisor, ops or admin "
+                          "(required)")
+    add.add_argument("--department", choices=DEPARTMENTS, help="with --role department: which (default: none)")
     add.add_argument("--township", help="with --role window: the township whose applications "
-                                        "it sees")
+                                        "it sees (default: none)")
     add.add_argument("--username", help="what they sign in as (default: from --name)")
     add.add_argument("--password", action="store_true",
                      help="ask for the password (default: generate one and print it)")
     add.add_argument("--json", action="store_true", help="print the credentials as JSON")
     actions.add_parser("list", help="every account: username, role, department, township")
     disable = actions.add_parser("disable", help="disable an account (its tokens are refused)")
-    disable.add_argument("username")
+    disable.add_argument("username", help="the account to disable")
     reset = actions.add_parser("reset", help="new password and token; old tokens revoked")
-    reset.add_argument("username")
+    reset.add_argument("username", help="the account whose credentials to renew")
     reset.add_argument("--token-only", action="store_true", help="a new token, same password")
     reset.add_argument("--password-only", action="store_true", help="a new password, no token")
     reset.add_argument("--json", action="store_true", help="print the credentials as JSON")
