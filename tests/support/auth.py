@@ -215,10 +215,12 @@ class ProcessAuth(httpx.Auth):
 
     requires_request_body = True
 
-    def __init__(self, staff: SyncStaff, http_port: int) -> None:
+    def __init__(self, staff: SyncStaff, http_port: int | None = None,
+                 roles: dict[int, tuple[Role, str | None]] | None = None) -> None:
+        """``roles``: port → (role, department), for processes not laid out as ``up`` does."""
         self.staff = staff
-        self.roles: dict[int, tuple[Role, str | None]] = {}
-        for spec in topology(http_port):
+        self.roles: dict[int, tuple[Role, str | None]] = dict(roles or {})
+        for spec in topology(http_port) if http_port is not None else []:
             self.roles[spec.port] = (
                 (Role.department, spec.department) if spec.department else
                 (Role.window, None) if spec.service == "intake" else (Role.supervisor, None))
