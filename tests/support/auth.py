@@ -22,7 +22,7 @@ import httpx
 
 from contracts import Department
 from services.accounts import handlers
-from services.accounts.domain import Role
+from services.accounts.domain import USERNAME, Role
 from services.accounts.handlers import NewAccount
 from services.accounts.store import AccountStore
 from services.common.settings import Settings
@@ -235,3 +235,17 @@ class ProcessAuth(httpx.Auth):
             token = self.staff.token(username, role, department)
             request.headers["Authorization"] = f"Bearer {token}"
         yield request
+
+
+class Signer:
+    """Headers for requests built elsewhere (the fuzzer's): the account the body names as its
+    actor when that is a username, else the default account of ``role``."""
+
+    def __init__(self, staff: SyncStaff, role: Role, department: str | None = None) -> None:
+        self.staff, self.role, self.department = staff, role, department
+
+    def headers(self, body: Any) -> dict[str, str]:
+        named = actor_in(json.dumps(body).encode()) if isinstance(body, dict) else None
+        if not isinstance(named, str) or not USERNAME.fullmatch(named):
+            named = default_username(self.role, self.department)
+        return self.staff.headers(named, self.role, self.department)
