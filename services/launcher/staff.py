@@ -35,7 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--role", required=True, choices=[r.value for r in Role],
                      help="what they may reach: window, department, supervisor, ops or admin "
                           "(required)")
-    add.add_argument("--department", choices=DEPARTMENTS, help="with --role department: which (default: none)")
+    add.add_argument("--department", choices=DEPARTMENTS,
+                     help="with --role department: which (default: none)")
     add.add_argument("--township", help="with --role window: the township whose applications "
                                         "it sees (default: none)")
     add.add_argument("--username", help="what they sign in as (default: from --name)")
