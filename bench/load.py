@@ -12,6 +12,7 @@ removed at the end unless --keep is given (or the run failed: its logs are kept 
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import shutil
@@ -37,16 +38,20 @@ from services.launcher.topology import topology
 
 
 async def submit(intake: str, n: int, concurrency: int, rng: random.Random,
-                 progress: Progress) -> list[str]:
-    """Post ``n`` applications, ``concurrency`` at a time, each retried under its own key."""
+                 progress: Progress, headers: dict[str, str] | None = None) -> list[str]:
+    """Post ``n`` applications, ``concurrency`` at a time, each retried under its own key, as
+    the window account of ``headers`` (it receives them)."""
     bodies = [sample_application(rng, ITEMS) for _ in range(n)]
+    for body in bodies:
+        body.pop("received_by")
     ids: list[str] = []
     queue: asyncio.Queue[dict] = asyncio.Queue()
     for body in bodies:
         queue.put_nowait(body)
     limits = httpx.Limits(max_connections=concurrency)
 
-    async with httpx.AsyncClient(base_url=intake, timeout=60, limits=limits) as http:
+    async with httpx.AsyncClient(base_url=intake, timeout=60, limits=limits,
+                                 headers=headers) as http:
         async def worker() -> None:
             while not queue.empty():
                 body = queue.get_nowait()
@@ -66,9 +71,10 @@ async def submit(intake: str, n: int, concurrency: int, rng: random.Random,
     return ids
 
 
-async def wait_completed(intake: str, n: int, timeout: float, progress: Progress) -> None:
+async def wait_completed(intake: str, n: int, timeout: float, progress: Progress,
+                         headers: dict[str, str] | None = None) -> None:
     deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(base_url=intake, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=intake, timeout=30, headers=headers) as http:
         while time.monotonic() < deadline:
             page = (await http.get("/api/v1/applications",
                                    params={"status": "completed", "limit": 1})).json()
@@ -80,14 +86,15 @@ async def wait_completed(intake: str, n: int, timeout: float, progress: Progress
 
 
 async def wait_quiet(base_port: int, nats_url: str, timeout: float,
-                     credentials: Path | None = None) -> None:
+                     credentials: Path | None = None,
+                     headers: dict[str, str] | None = None) -> None:
     """Until nothing moves: every consumer has delivered and been acknowledged everything,
     and no service has an event left to publish (seen twice in a row). ``credentials``: the
     admin's, on the closed bus `onedoor up` starts."""
     nc = await nats.connect(nats_url, **connect_options(credentials))
     js = nc.jetstream()
     deadline, quiet = time.monotonic() + timeout, 0
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with httpx.AsyncClient(timeout=30, headers=headers) as http:
         while quiet < 2:
             if time.monotonic() > deadline:
                 raise TimeoutError("the system did not settle")
@@ -102,9 +109,10 @@ async def wait_quiet(base_port: int, nats_url: str, timeout: float,
 
 
 async def count_stages(base_port: int, nats_url: str,
-                       credentials: Path | None = None) -> dict[str, int]:
+                       credentials: Path | None = None,
+                       headers: dict[str, str] | None = None) -> dict[str, int]:
     counts: dict[str, int] = {}
-    async with httpx.AsyncClient(timeout=60) as http:
+    async with httpx.AsyncClient(timeout=60, headers=headers) as http:
         for spec in topology(base_port):
             stats = (await http.get(f"http://127.0.0.1:{spec.port}/api/v1/ops/stats")).json()
             for table, rows in stats["rows"].items():
@@ -141,27 +149,42 @@ def run(n: int, data_dir: Path, *, concurrency: int = 32, database_url: str | No
                               env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
         try:
             _wait_ready([s.port for s in topology(base)], up, log)
+            window, ops = _credentials(data_dir, database_url, env)
             progress.say(f"every service is ready; submitting {n} application(s), "
                          f"{concurrency} at a time")
             report = Report(n)
             started = time.monotonic()
             asyncio.run(submit(f"http://127.0.0.1:{base}", n, concurrency, random.Random(seed),
-                               progress))
+                               progress, window))
             report.submit_seconds = time.monotonic() - started
-            asyncio.run(wait_completed(f"http://127.0.0.1:{base}", n, timeout, progress))
+            asyncio.run(wait_completed(f"http://127.0.0.1:{base}", n, timeout, progress, window))
             report.complete_seconds = time.monotonic() - started
             progress.say("every application completed; waiting until nothing moves")
             asyncio.run(wait_quiet(base, f"nats://127.0.0.1:{nats_port}", timeout,
-                                   admin_credentials(data_dir)))
+                                   admin_credentials(data_dir), ops))
             progress.say("counting every stage")
             report.counts = asyncio.run(count_stages(base, f"nats://127.0.0.1:{nats_port}",
-                                                     admin_credentials(data_dir)))
+                                                     admin_credentials(data_dir), ops))
             report.expected = expected_counts(n)
             return report
         finally:
             progress.say("stopping the system")
             up.send_signal(2)
             up.wait(60)
+
+
+def _credentials(data_dir: Path, database_url: str | None,
+                 env: dict[str, str] | None) -> tuple[dict[str, str], dict[str, str]]:
+    """Bearer headers of a window account made for the run (``onedoor staff add``) and of the
+    ops token ``up`` left in the data directory."""
+    args = [sys.executable, "-m", "services.launcher", "staff", "add", "--name", "bench",
+            "--role", "window", "--username", f"bench-{uuid.uuid4().hex[:8]}", "--json",
+            "--data-dir", str(data_dir)] + (["--database-url", database_url] if database_url else [])
+    made = subprocess.run(args, capture_output=True, text=True, check=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+    window = json.loads(made.stdout)["token"]
+    ops = (data_dir / "ops-token").read_text().strip()
+    return {"Authorization": f"Bearer {window}"}, {"Authorization": f"Bearer {ops}"}
 
 
 def _port_block(size: int) -> int:

@@ -7,6 +7,7 @@ Every 4xx/5xx body has one shape, so window staff and client code read errors th
 
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -28,10 +29,12 @@ class ApiError(Exception):
     """An error to show the caller, with its HTTP status and a Chinese message."""
 
     def __init__(self, status: int, code: str, message: str, message_zh: str,
-                 fields: list[dict[str, str]] | None = None) -> None:
+                 fields: list[dict[str, str]] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.message_zh = status, code, message, message_zh
         self.fields = fields or []
+        self.headers = headers  # e.g. WWW-Authenticate on a 401 or 403
 
 
 def error_body(code: str, message: str, message_zh: str,
@@ -163,7 +166,9 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-_ERROR_STATUSES = {400: "Malformed request (e.g. not JSON)", 404: "Not found",
+_ERROR_STATUSES = {400: "Malformed request (e.g. not JSON)",
+                   401: "No valid credential (Authorization: Bearer …)",
+                   403: "Your role or account may not do this", 404: "Not found",
                    409: "Conflicts with the current state", 413: "Request body too large",
                    422: "Invalid fields, all listed at once (English and Chinese)",
                    500: "Internal error; nothing was saved"}
@@ -171,18 +176,30 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text} for status, text in _ERROR_STATUSES.items()}
 
 
-def service_app(title: str, runtime: Any, lifespan: Any = None) -> FastAPI:
+def service_app(title: str, runtime: Any, lifespan: Any = None, *, authenticator: Any) -> FastAPI:
     """A service's FastAPI app: shared error bodies (documented on every route), the request
     guard, health and operations endpoints, unknown query parameters refused on every route,
-    and docs served with no internet. The service adds its own routers."""
-    app = FastAPI(title=title, lifespan=lifespan or runtime.lifespan, responses=ERROR_RESPONSES,
+    and docs served with no internet. The service adds its own routers.
+
+    ``authenticator`` (services/accounts/http.py) resolves callers; it is opened and closed
+    with the app, and guards the shared routes (``/health``, ``/ready`` and ``/metrics`` open
+    to loopback clients only, the operations API to the ops role)."""
+    inner = lifespan or runtime.lifespan
+
+    @contextlib.asynccontextmanager
+    async def with_accounts(app: FastAPI) -> AsyncIterator[None]:
+        async with authenticator.running(), inner(app):
+            yield
+
+    app = FastAPI(title=title, lifespan=with_accounts, responses=ERROR_RESPONSES,
                   dependencies=[Depends(reject_unknown_query)], docs_url=None, redoc_url=None)
     install_docs(app)
     app.state.runtime = runtime
+    app.state.authenticator = authenticator
     install_error_handlers(app)
     app.add_middleware(TracingMiddleware, provider=runtime.tracer_provider)
     app.add_middleware(HttpMetrics, metrics=runtime.metrics)
-    app.include_router(health_router(runtime))
+    app.include_router(health_router(runtime, authenticator.guards()))
     return app
 
 
@@ -200,7 +217,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, exc.message, exc.message_zh, exc.fields),
-                            status_code=exc.status)
+                            status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -215,26 +232,28 @@ def install_error_handlers(app: FastAPI) -> None:
                                        "系统内部错误，本次操作未保存，请稍后重试。"), status_code=500)
 
 
-def health_router(runtime: Any) -> APIRouter:
+def health_router(runtime: Any, guards: dict[str, Any]) -> APIRouter:
     """``/health`` (the process is alive), ``/ready`` (NATS and database reachable, every
     consumer subscribed), ``/metrics`` (Prometheus), and the operations API (dead letters,
-    consumers)."""
+    consumers). ``guards``: the dependencies saying who may call them (``ops``, ``health``)."""
     from services.common import ops
 
     router = APIRouter(tags=["ops"])
-    router.include_router(ops.build_router(runtime))
-    router.include_router(metrics_router(runtime.metrics))
+    ops_only, local = [Depends(guards["ops"])], [Depends(guards["health"])]
+    router.include_router(ops.build_router(runtime), dependencies=ops_only)
+    router.include_router(metrics_router(runtime.metrics), dependencies=local)
 
-    @router.get("/api/v1/ops/consumers", response_model=list[ConsumerState])
+    @router.get("/api/v1/ops/consumers", response_model=list[ConsumerState],
+                dependencies=ops_only)
     async def consumers() -> list[dict[str, Any]]:
         """This service's consumers: subscribed or not, and their lag on the server now."""
         return await consumer_states(runtime)
 
-    @router.get("/health")
+    @router.get("/health", dependencies=local)
     async def health() -> dict[str, str]:
         return {"status": "ok", "service": runtime.name}
 
-    @router.get("/ready")
+    @router.get("/ready", dependencies=local)
     async def ready() -> JSONResponse:
         checks = await runtime.ready()
         ok = all(checks.values())

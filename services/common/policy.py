@@ -22,6 +22,8 @@ POLICY_DIR = Path(__file__).parent / "policies"
 
 Level = Literal["window", "township", "above_township"]
 Route = Literal["department", "joint_meeting", "referral"]
+# The applicant's personal data a department may need in full to handle an item.
+PersonalField = Literal["name", "id_number", "phone", "address"]
 
 
 class _Strict(BaseModel):
@@ -71,6 +73,9 @@ class ItemPolicy(_Strict):
     max_amount_yuan: Decimal | None = Field(default=None, gt=0)
     emergency: EmergencyRule | None = None
     alternates: list[Department] = Field(default_factory=list)  # where a returned task may go
+    # What of the applicant the department's staff see in full; None: everything. The rest
+    # is shown masked (张**, 320281********123X, 139****5678).
+    personal_data: list[PersonalField] | None = None
     source: str = ""  # the document and article the numbers come from
 
 

@@ -62,6 +62,23 @@ class Settings(BaseSettings):
         return {kind: secret.get_secret_value() if secret else None for kind, secret in
                 (("data", self.data_key), ("search", self.search_key), ("bus", self.bus_key))}
 
+    # Accounts (services/accounts): seconds a resolved credential is trusted before the store
+    # is asked again — a disabled account or revoked token is refused within this time.
+    auth_cache_seconds: float = 5.0
+    # Hours a token from POST /api/v1/auth/login is valid.
+    login_token_hours: float = 12.0
+    # OIDC access tokens of a region's single sign-on, accepted when issuer, audience and
+    # JWKS URL are set; the claims named below say who the caller is.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_algorithms: str = "RS256,ES256"
+    oidc_username_claim: str = "preferred_username"
+    oidc_name_claim: str = "name"
+    oidc_role_claim: str = "onedoor_role"  # window, department, supervisor, ops or admin
+    oidc_department_claim: str = "onedoor_department"
+    oidc_township_claim: str = "onedoor_township"
+
     @property
     def nats_servers(self) -> list[str]:
         return [u.strip() for u in self.nats_url.split(",") if u.strip()]

@@ -9,6 +9,10 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from contracts import DEPARTMENT_NAMES, Department
+from services.accounts.demo import deciders
+from services.accounts.domain import Role
+from services.accounts.handlers import NewAccount, ensure_account
+from services.accounts.http import Authenticator
 from services.common.clock import Clock
 from services.common.http import service_app
 from services.common.metrics import count_rows
@@ -46,11 +50,14 @@ def create_app(settings: Settings, department: Department, clock: Clock | None =
     policy = load_policy(settings.region)
     runtime = build_runtime(settings, department, clock, policy)
 
+    authenticator = Authenticator(settings)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with runtime.lifespan(app):
             demo = None
             if settings.auto_decide_after is not None:
+                await _demo_accounts(authenticator, department)
                 demo = asyncio.create_task(_auto_decide(runtime, department, policy,
                                                         settings.auto_decide_after))
             yield
@@ -59,10 +66,19 @@ def create_app(settings: Settings, department: Department, clock: Clock | None =
                 with contextlib.suppress(asyncio.CancelledError):
                     await demo
 
-    app = service_app(f"OneDoor {DEPARTMENT_NAMES[department]} · {department}", runtime, lifespan)
+    app = service_app(f"OneDoor {DEPARTMENT_NAMES[department]} · {department}", runtime, lifespan,
+                      authenticator=authenticator)
     app.include_router(http.build_router(runtime, department, policy))
-    app.include_router(http_posts.build_router(runtime, department, policy))
+    app.include_router(http_posts.build_router(runtime, department, policy, authenticator))
     return app
+
+
+async def _demo_accounts(authenticator: Authenticator, department: Department) -> None:
+    """The accounts the auto-decider acts as (no password, no token: nobody signs in as them)."""
+    for username in deciders(str(department)):
+        await ensure_account(authenticator.store, NewAccount(
+            username, username, Role.department, str(department)),
+            departments=[d.value for d in Department])
 
 
 async def _auto_decide(runtime: Runtime, department: Department, policy: Policy,

@@ -1,4 +1,6 @@
-"""Demo only: stand-ins for a department's staff, so that every task closes by itself."""
+"""Demo only: stand-ins for a department's staff, so that every task closes by itself. They
+act as the department's demo accounts (``services/accounts/demo.py``; the department's
+service creates them when it starts deciding by itself)."""
 
 import dataclasses
 from decimal import Decimal
@@ -6,16 +8,13 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from contracts import Department
+from services.accounts.demo import deciders
 from services.common.policy import Policy
 from services.common.uow import Transaction
 from services.departments import domain, handlers
 from services.departments.domain import TaskStatus
 from services.departments.models import Task
 from services.departments.rules import rules_for
-
-# Separation of duties: three different people (002 §一), as staff would be.
-ACCEPTOR, REVIEWER, CONFIRMER = "demo-accept", "demo-review", "demo-confirm"
-DEMO_STAFF = "demo-auto"
 
 
 async def auto_decide_due(tx: Transaction, department: Department, *, policy: Policy,
@@ -30,6 +29,8 @@ async def auto_decide_due(tx: Transaction, department: Department, *, policy: Po
             .order_by(Task.assigned_at).limit(limit))
         if t.assigned_at.timestamp() <= cutoff
     ]
+    # Separation of duties: three different accounts (002 §一), as staff would be.
+    acceptor, reviewer, confirmer = deciders(str(department))
     for task in due:
         rules = rules_for(policy, task.items)
         decision = domain.demo_decision(
@@ -42,11 +43,12 @@ async def auto_decide_due(tx: Transaction, department: Department, *, policy: Po
             # Within the cap (emergency aid: paperwork done with it, nothing to follow up).
             decision = dataclasses.replace(decision, amount=min(decision.amount, rules.cap_yuan))
         if rules.separation_of_duties:
-            await handlers.accept_task(tx, department, task.id, ACCEPTOR)
-            await handlers.review_task(tx, task.id, REVIEWER, "演示：材料齐全，情况属实，同意上报",
+            await handlers.accept_task(tx, department, task.id, acceptor)
+            await handlers.review_task(tx, task.id, reviewer, "演示：材料齐全，情况属实，同意上报",
                                        policy=policy)
-            decision = dataclasses.replace(decision, decided_by=CONFIRMER)
+            decision = dataclasses.replace(decision, decided_by=confirmer)
         else:
-            await handlers.accept_task(tx, department, task.id, DEMO_STAFF)
+            await handlers.accept_task(tx, department, task.id, acceptor)
+            decision = dataclasses.replace(decision, decided_by=acceptor)
         await handlers.decide_task(tx, department, task.id, decision, policy=policy)
     return len(due)

@@ -7,6 +7,8 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 from sqlalchemy import func, select
 
 from contracts import Department
+from services.accounts.domain import Actor, Role
+from services.accounts.http import claimed, own_department
 from services.common.http import ApiError
 from services.common.policy import Policy
 from services.common.runtime import Runtime
@@ -23,6 +25,7 @@ from services.departments.domain import (
 from services.departments.models import Task, TaskHistory
 from services.departments.posts import PostNotFound
 from services.departments.rules import rules_for
+from services.departments.rules.privacy import masked_applicant, needed_fields
 from services.departments.schemas import (
     AcceptRequest,
     DecisionRequest,
@@ -40,19 +43,28 @@ Id = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 def build_router(runtime: Runtime, department: Department, policy: Policy) -> APIRouter:
+    """The department's own staff only; supervisors may read (``own_department``)."""
+    guard = own_department(str(department))
+    Staff = Annotated[Actor, Depends(guard)]
     router = APIRouter(prefix="/api/v1", tags=[f"department {department}"], dependencies=[
-        Depends(request_attributes({DEPARTMENT: str(department)}))])
+        Depends(request_attributes({DEPARTMENT: str(department)})), Depends(guard)])
 
-    def read(task: Task) -> TaskRead:
+    def read(task: Task, actor: Actor) -> TaskRead:
+        """The task as ``actor`` may see it: of the applicant, a department's staff see in
+        full only what the task's items need (region policy); supervisors everything."""
         rules = rules_for(policy, task.items)
+        applicant = task.applicant
+        if actor.role == Role.department:
+            applicant = masked_applicant(applicant, needed_fields(policy, task.items))
         return TaskRead.model_validate({
-            **task.__dict__, "department": department,
+            **task.__dict__, "applicant": applicant, "department": department,
             "materials_requested": task.materials_requests or [],
             "separation_of_duties": rules.separation_of_duties,
             "emergency_cap_yuan": rules.emergency_cap_yuan})
 
     @router.get("/tasks", response_model=TaskPage)
     async def tasks(
+        actor: Staff,
         status: TaskStatus | None = None,
         assignee: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
         open_: Annotated[bool | None, Query(alias="open")] = None,
@@ -73,16 +85,16 @@ def build_router(runtime: Runtime, department: Department, policy: Policy) -> AP
             total = await session.scalar(select(func.count()).select_from(query.subquery()))
             rows = await session.scalars(query.order_by(Task.due_at, Task.id)
                                          .offset(offset).limit(limit))
-            return TaskPage(items=[read(t) for t in rows], total=total or 0,
+            return TaskPage(items=[read(t, actor) for t in rows], total=total or 0,
                             offset=offset, limit=limit)
 
     @router.get("/tasks/{task_id}", response_model=TaskRead)
-    async def task(task_id: Id) -> TaskRead:
+    async def task(task_id: Id, actor: Staff) -> TaskRead:
         async with runtime.db.reading() as session:
             found = await session.get(Task, task_id)
         if found is None:
             raise _not_found()
-        return read(found)
+        return read(found, actor)
 
     @router.get("/tasks/{task_id}/history", response_model=list[HistoryRead])
     async def history(task_id: Id) -> list[HistoryRead]:
@@ -95,54 +107,59 @@ def build_router(runtime: Runtime, department: Department, policy: Policy) -> AP
             return [HistoryRead.model_validate(r) for r in rows]
 
     @router.post("/tasks/{task_id}/accept", response_model=TaskRead)
-    async def accept(task_id: Id, body: Annotated[
+    async def accept(task_id: Id, actor: Staff, body: Annotated[
             AcceptRequest, Body(openapi_examples=examples.ACCEPT)]) -> TaskRead:
-        """Take the task on (受理); the window sees who has it."""
+        """Take the task on (受理), as the signed-in account; the window sees who has it."""
+        by = claimed(actor, by=body.by)
         async with translated(), runtime.uow.begin() as tx:
-            return read(await handlers.accept_task(tx, department, task_id, body.by))
+            return read(await handlers.accept_task(tx, department, task_id, by), actor)
 
     @router.post("/tasks/{task_id}/review", response_model=TaskRead)
-    async def review(task_id: Id, body: Annotated[
+    async def review(task_id: Id, actor: Staff, body: Annotated[
             ReviewRequest, Body(openapi_examples=examples.REVIEW)]) -> TaskRead:
-        """初审 of a task needing separation of duties: not by the one who accepted it."""
+        """初审 of a task needing separation of duties: not by the account that accepted it."""
+        by = claimed(actor, by=body.by)
         async with translated(), runtime.uow.begin() as tx:
-            return read(await handlers.review_task(tx, task_id, body.by, body.opinion,
-                                                   policy=policy))
+            return read(await handlers.review_task(tx, task_id, by, body.opinion,
+                                                   policy=policy), actor)
 
     @router.post("/tasks/{task_id}/decision", response_model=TaskRead)
-    async def decide(task_id: Id, body: Annotated[
+    async def decide(task_id: Id, actor: Staff, body: Annotated[
             DecisionRequest, Body(openapi_examples=examples.DECISION)]) -> TaskRead:
         """Approve or reject (with the reason in writing); the result goes back to the window.
-        With separation of duties, this is the confirmation (审核确认) by a third person."""
-        decision = Decision(body.outcome, body.reason, body.amount, body.decided_by,
+        With separation of duties, this is the confirmation (审核确认) by a third account."""
+        decided_by = claimed(actor, decided_by=body.decided_by)
+        decision = Decision(body.outcome, body.reason, body.amount, decided_by,
                             body.paperwork_pending)
         async with translated(), runtime.uow.begin() as tx:
             return read(await handlers.decide_task(tx, department, task_id, decision,
-                                                   policy=policy))
+                                                   policy=policy), actor)
 
     @router.post("/tasks/{task_id}/return", response_model=TaskRead)
-    async def return_(task_id: Id, body: Annotated[
+    async def return_(task_id: Id, actor: Staff, body: Annotated[
             ReturnRequest, Body(openapi_examples=examples.RETURN)]) -> TaskRead:
         """Not this department's: back to routing, with the reason (before a decision)."""
-        new = Return(body.by, body.reason, body.suggested_department)
+        new = Return(claimed(actor, by=body.by), body.reason, body.suggested_department)
         async with translated(), runtime.uow.begin() as tx:
-            return read(await handoffs.return_task(tx, department, task_id, new, policy=policy))
+            return read(await handoffs.return_task(tx, department, task_id, new, policy=policy),
+                        actor)
 
     @router.post("/tasks/{task_id}/materials-request", response_model=TaskRead)
-    async def materials_request(task_id: Id, body: Annotated[
+    async def materials_request(task_id: Id, actor: Staff, body: Annotated[
             MaterialsRequestBody, Body(openapi_examples=examples.MATERIALS_REQUEST)]) -> TaskRead:
         """Ask, through the window, for every material still needed, at once."""
-        new = MaterialsRequest(body.by, tuple(body.codes()), body.note)
+        new = MaterialsRequest(claimed(actor, by=body.by), tuple(body.codes()), body.note)
         async with translated(), runtime.uow.begin() as tx:
             return read(await handoffs.request_materials(tx, department, task_id, new,
-                                                         policy=policy))
+                                                         policy=policy), actor)
 
     @router.post("/tasks/{task_id}/paperwork", response_model=TaskRead)
-    async def paperwork(task_id: Id, body: Annotated[
+    async def paperwork(task_id: Id, actor: Staff, body: Annotated[
             PaperworkRequest, Body(openapi_examples=examples.PAPERWORK)]) -> TaskRead:
         """The paperwork of emergency aid given before it is complete."""
+        by = claimed(actor, by=body.by)
         async with translated(), runtime.uow.begin() as tx:
-            return read(await handlers.complete_paperwork(tx, department, task_id, body.by))
+            return read(await handlers.complete_paperwork(tx, department, task_id, by), actor)
 
     return router
 

@@ -9,6 +9,9 @@ from contracts import Applicant, Department, Household, Outcome
 from services.common.text import FreeText, StaffId
 from services.common.timefmt import LocalTime
 
+# Who acts is the signed-in account; the fields stay for older clients and must name it.
+By = Annotated[StaffId | None, Field(
+    description="the signed-in account's username (optional: taken from the credential)")]
 # Checked against the region's materials by the handler (naming each unknown one).
 MaterialCode = Annotated[str, Field(min_length=1, max_length=50)]
 
@@ -19,13 +22,13 @@ class _Request(BaseModel):
 
 class AcceptRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    by: StaffId
+    by: By = None
 
 
 class ReviewRequest(_Request):
     """初审: the preliminary review's opinion, by someone other than the acceptor."""
 
-    by: StaffId
+    by: By = None
     opinion: FreeText = Field(min_length=1, max_length=2000)
 
 
@@ -33,7 +36,7 @@ class DecisionRequest(_Request):
     outcome: Outcome
     reason: FreeText = Field(default="", max_length=2000)
     amount: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
-    decided_by: StaffId
+    decided_by: By = None
     # Emergency aid only: the aid is given now, its paperwork follows by its deadline.
     paperwork_pending: bool = False
 
@@ -41,7 +44,7 @@ class DecisionRequest(_Request):
 class ReturnRequest(_Request):
     """Not this department's: why, in writing, and where it belongs if known."""
 
-    by: StaffId
+    by: By = None
     reason: FreeText = Field(min_length=1, max_length=2000)
     suggested_department: Department | None = None
 
@@ -49,7 +52,7 @@ class ReturnRequest(_Request):
 class MaterialsRequestBody(_Request):
     """Everything still needed, at once (一次性告知): codes of the region's materials."""
 
-    by: StaffId
+    by: By = None
     materials: list[MaterialCode] = Field(min_length=1, max_length=30)
     note: FreeText = Field(default="", max_length=2000)
 
@@ -60,7 +63,7 @@ class MaterialsRequestBody(_Request):
 
 
 class PaperworkRequest(_Request):
-    by: StaffId
+    by: By = None
 
 
 class MaterialRead(BaseModel):
@@ -145,8 +148,8 @@ class HistoryRead(BaseModel):
 class AwayRequest(_Request):
     """A holder away: approved by the leader in charge (分管领导, 001 同岗替代 五)."""
 
-    holder: StaffId
-    approved_by: StaffId
+    holder: StaffId = Field(description="an account of this department holding the post")
+    approved_by: By = None  # the signed-in supervisor
     reason: FreeText = Field(min_length=1, max_length=500)
     until: AwareDatetime | None = None  # the planned return; none: until they are back
 

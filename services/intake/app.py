@@ -2,8 +2,11 @@
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from contracts import Department
+from services.accounts import routes as accounts
+from services.accounts.http import Authenticator, authenticated
 from services.common.clock import Clock
 from services.common.http import service_app
 from services.common.policy import load_policy
@@ -24,10 +27,15 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    """Intake's app; it also serves the identity store's routes (sign in, accounts)."""
     runtime = build_runtime(settings, clock)
     policy = load_policy(settings.region)
-    app = service_app("OneDoor intake · 一门受理窗口", runtime)
-    app.include_router(http.build_router(runtime, policy))
-    app.include_router(deadlines.build_router(policy))
-    app.include_router(catalogue.build_router(policy))
+    authenticator = Authenticator(settings)
+    app = service_app("OneDoor intake · 一门受理窗口", runtime, authenticator=authenticator)
+    app.include_router(http.build_router(runtime, policy, authenticator))
+    staff = [Depends(authenticated())]  # reference data: every signed-in role
+    app.include_router(deadlines.build_router(policy), dependencies=staff)
+    app.include_router(catalogue.build_router(policy), dependencies=staff)
+    app.include_router(accounts.build_router(authenticator, [d.value for d in Department],
+                                             settings.login_token_hours))
     return app

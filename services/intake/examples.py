@@ -13,7 +13,7 @@ APPLICATION: dict[str, Any] = {
         "summary": "低保和医疗救助，材料齐全",
         "description": "Every required material brought: the items go to their departments.",
         "value": {
-            "channel": "window", "received_by": "window-01", "applicant": _APPLICANT,
+            "channel": "window", "applicant": _APPLICANT,
             "household": {"size": 3, "residence": "rural", "monthly_income_per_capita": "480.00",
                           "members": [{"name": "王小明", "relation": "子女", "student": True,
                                        "school": "县第一中学"}]},
@@ -28,7 +28,7 @@ APPLICATION: dict[str, Any] = {
         "description": "A village assistant applies for the applicant; the missing materials "
                        "are listed at once in one notice.",
         "value": {
-            "channel": "village", "received_by": "window-02",
+            "channel": "village",
             "applicant": {"name": "李建国", "id_number": "340123198511034574",
                           "phone": "13800551234", "address": "红星村五组3号", "village": "红星村"},
             "household": {"size": 2, "residence": "rural", "monthly_income_per_capita": "320.00"},
@@ -43,14 +43,14 @@ APPLICATION: dict[str, Any] = {
 MATERIALS = {
     "supplement": {
         "summary": "补齐一次性告知的材料",
-        "value": {"received_by": "window-01", "materials": ["situation_statement"]},
+        "value": {"materials": ["situation_statement"]},
     },
 }
 
 HANDOVER = {
     "handover": {
         "summary": "首问负责人外出，交同事跟进",
-        "value": {"from_staff": "window-01", "to_staff": "window-02",
+        "value": {"to_staff": "window-02",
                   "reason": "受理人参加县里培训一周，交由同事跟进"},
     },
 }

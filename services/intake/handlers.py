@@ -42,12 +42,15 @@ class IdempotencyConflict(ApiError):
 
 
 async def submit_application(
-    tx: Transaction, data: ApplicationCreate, *, idempotency_key: str | None, policy: Policy
+    tx: Transaction, data: ApplicationCreate, *, idempotency_key: str | None, policy: Policy,
+    received_by: str, township: str | None,
 ) -> tuple[Application, bool]:
-    """Register an application (with a receipt, whatever its fate) and publish
-    ApplicationRefused for what no policy covers, ApplicationMaterialsRequested if materials
-    are missing, else ApplicationSubmitted; a retried key returns the first."""
+    """Register an application received by ``received_by`` of ``township`` (with a receipt,
+    whatever its fate) and publish ApplicationRefused for what no policy covers,
+    ApplicationMaterialsRequested if materials are missing, else ApplicationSubmitted; a
+    retried key returns the first."""
     check_materials(data.materials, policy)
+    data = data.model_copy(update={"received_by": received_by})
     request_hash = domain.fingerprint(data.model_dump(mode="json"))
     if idempotency_key:
         existing = await tx.session.scalar(
@@ -66,7 +69,7 @@ async def submit_application(
     app = Application(
         id=uuid.uuid4().hex, receipt_no=domain.receipt_no(now), idempotency_key=idempotency_key,
         request_hash=request_hash, status=ApplicationStatus.received, channel=data.channel,
-        received_by=data.received_by, owner=data.received_by, received_at=now,
+        received_by=received_by, owner=received_by, township=township, received_at=now,
         applicant=data.applicant.model_dump(mode="json"),
         household=data.household.model_dump(mode="json"),
         materials=list(dict.fromkeys(data.materials)),
@@ -83,9 +86,9 @@ async def submit_application(
             row.status, row.outcome = ItemStatus.refused, "refused"
             row.reason = outside.reason if outside else policy.outside.reason
             row.go_to = outside.go_to if outside else policy.outside.go_to
-            row.decided_by, row.decided_at = data.received_by, now
+            row.decided_by, row.decided_at = received_by, now
         app.items.append(row)
-    app.history.append(HistoryEntry(at=now, event="received", actor=data.received_by,
+    app.history.append(HistoryEntry(at=now, event="received", actor=received_by,
                                     detail=f"{data.channel} 受理，回执 {app.receipt_no}"))
     tx.session.add(app)
     if refused:
@@ -102,16 +105,17 @@ async def submit_application(
 
 
 async def supplement_materials(tx: Transaction, application_id: str, data: MaterialsSupplement,
-                               policy: Policy) -> Application:
-    """Record materials brought to the window; publishes ApplicationSubmitted when the last
-    missing one arrives, and TaskMaterialsSupplemented for each department request met."""
+                               policy: Policy, *, received_by: str) -> Application:
+    """Record materials brought to the window (to ``received_by``); publishes
+    ApplicationSubmitted when the last missing one arrives, and TaskMaterialsSupplemented for
+    each department request met."""
     check_materials(data.materials, policy)
     app = await _get(tx, application_id)
     now = tx.clock.now()
     brought = list(dict.fromkeys(data.materials))
     app.materials = list(dict.fromkeys([*app.materials, *brought]))
     tx.session.add(HistoryEntry(application_id=app.id, at=now, event="materials_supplemented",
-                                actor=data.received_by, detail="补充材料：" + "、".join(
+                                actor=received_by, detail="补充材料：" + "、".join(
                                     policy.materials[c].name for c in brought)))
     if app.status == ApplicationStatus.awaiting_materials:
         still = domain.missing_after(app.missing_materials or {}, app.materials)
@@ -130,7 +134,7 @@ async def supplement_materials(tx: Transaction, application_id: str, data: Mater
                 TaskMaterialsSupplemented(
                     task_id=request.task_id, application_id=app.id,
                     department=request.department, materials=request.materials,
-                    received_by=data.received_by, supplemented_at=now),
+                    received_by=received_by, supplemented_at=now),
                 subject=subjects.for_department(subjects.TASK_MATERIALS_SUPPLEMENTED,
                                                 request.department),
                 message_id=f"{request.id}:supplemented",
@@ -148,16 +152,17 @@ def check_materials(codes: list[str], policy: Policy) -> None:
                        [{"field": f, "reason": r, "reason_zh": z} for f, r, z in unknown])
 
 
-async def hand_over(tx: Transaction, application_id: str, data: HandoverRequest) -> Application:
-    """Hand the application to a colleague (recorded); publishes ApplicationHandedOver."""
+async def hand_over(tx: Transaction, application_id: str, data: HandoverRequest, *,
+                    from_staff: str) -> Application:
+    """``from_staff``, its owner, hands the application to a colleague (recorded); publishes
+    ApplicationHandedOver."""
     app = await _get(tx, application_id)
     owner = app.owner or app.received_by
     if app.status in (ApplicationStatus.completed, ApplicationStatus.refused):
         raise ApiError(409, "application_closed", "The application is closed.",
                        "该申请已办结，无需移交。")
-    if data.from_staff != owner:
-        raise ApiError(409, "not_the_owner", f"Only its owner ({owner}) can hand it over.",
-                       f"只有首问责任人（{owner}）可以移交该申请。")
+    if from_staff != owner:
+        raise not_the_owner(owner)
     if data.to_staff == owner:
         raise ApiError(422, "validation_failed", "The request has invalid fields.",
                        "提交的内容有误，请按提示逐项修改。", [
@@ -166,17 +171,22 @@ async def hand_over(tx: Transaction, application_id: str, data: HandoverRequest)
     now = tx.clock.now()
     app.owner = data.to_staff
     entry = HistoryEntry(application_id=app.id, at=now, event="handed_over",
-                         actor=data.from_staff, detail=f"移交给 {data.to_staff}：{data.reason}")
+                         actor=from_staff, detail=f"移交给 {data.to_staff}：{data.reason}")
     tx.session.add(entry)
     await tx.session.flush()  # its id names this hand-over's event
     tx.publish(
         ApplicationHandedOverMessage,
-        ApplicationHandedOver(application_id=app.id, from_staff=data.from_staff,
+        ApplicationHandedOver(application_id=app.id, from_staff=from_staff,
                               to_staff=data.to_staff, reason=data.reason, handed_over_at=now),
         subject=subjects.APPLICATION_HANDED_OVER,
         message_id=f"{app.id}:handed_over:{entry.id}",
     )
     return app
+
+
+def not_the_owner(owner: str | None) -> ApiError:
+    return ApiError(403, "not_the_owner", f"Only its owner ({owner}) can hand it over.",
+                    f"只有首问责任人（{owner}）可以移交该申请。")
 
 
 def _accept(tx: Transaction, app: Application, items: list[Item], now: Any) -> None:

@@ -2,16 +2,23 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
 from opentelemetry import trace
 from sqlalchemy.exc import IntegrityError
 
 from contracts import DEPARTMENT_NAMES, ITEM_NAMES, Item
+from services.accounts.domain import (
+    Actor,
+    Role,
+    may_read_application,
+    sees_personal_data_in_full,
+)
+from services.accounts.http import Authenticator, allow, authenticated, claimed, forbidden
 from services.common.http import ApiError
 from services.common.policy import Policy
 from services.common.runtime import Runtime
 from services.common.tracing import APPLICATION_ID
-from services.intake import examples, handlers, views
+from services.intake import examples, handlers, privacy, views
 from services.intake.domain import ApplicationStatus
 from services.intake.schemas import (
     ApplicationCreate,
@@ -27,23 +34,29 @@ NOT_FOUND = ApiError(404, "application_not_found", "No application with this id 
                      "未找到该申请（申请编号或受理编号）。")
 
 Id = Annotated[str, Path(min_length=1, max_length=64)]
+Window = Annotated[Actor, Depends(allow(Role.window))]
+# Operations staff read too (to follow an application), with personal data masked.
+Reader = Annotated[Actor, Depends(allow(Role.window, Role.supervisor, Role.ops))]
 
 
-def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
+def build_router(runtime: Runtime, policy: Policy, authenticator: Authenticator) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["window"])
 
     @router.post("/applications", status_code=201, response_model=ApplicationRead)
     async def submit(
         data: Annotated[ApplicationCreate, Body(openapi_examples=examples.APPLICATION)],
-        response: Response,
+        response: Response, actor: Window,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> ApplicationRead:
-        """Register an application once; every department's part is handed on from here."""
+        """Register an application once, received by the signed-in window account (its
+        township's); every department's part is handed on from here."""
+        received_by = claimed(actor, received_by=data.received_by)
         for attempt in (1, 2):
             try:
                 async with runtime.uow.begin() as tx:
                     app, created = await handlers.submit_application(
-                        tx, data, idempotency_key=idempotency_key, policy=policy)
+                        tx, data, idempotency_key=idempotency_key, policy=policy,
+                        received_by=received_by, township=actor.township)
                     application_id = app.id
                 break
             except IntegrityError:
@@ -55,38 +68,57 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
         if not created:
             response.headers["Idempotent-Replayed"] = "true"
         response.headers["Location"] = f"/api/v1/applications/{application_id}"
-        return await _read(application_id)
+        return await _read(application_id, actor)
 
     @router.post("/applications/{application_id}/materials", response_model=ApplicationRead)
     async def supplement(
-        application_id: Id,
+        application_id: Id, actor: Window,
         data: Annotated[MaterialsSupplement, Body(openapi_examples=examples.MATERIALS)],
     ) -> ApplicationRead:
-        """Materials brought after the one-time notice; the application moves on when complete."""
+        """Materials brought after the one-time notice (to a window of the application's
+        township); the application moves on when complete."""
+        received_by = claimed(actor, received_by=data.received_by)
+        await _read(application_id, actor)
         async with runtime.uow.begin() as tx:
-            await handlers.supplement_materials(tx, application_id, data, policy)
-        return await _read(application_id)
+            await handlers.supplement_materials(tx, application_id, data, policy,
+                                                received_by=received_by)
+        return await _read(application_id, actor)
 
     @router.post("/applications/{application_id}/handover", response_model=ApplicationRead)
     async def handover(
-        application_id: Id,
+        application_id: Id, actor: Window,
         data: Annotated[HandoverRequest, Body(openapi_examples=examples.HANDOVER)],
     ) -> ApplicationRead:
-        """The first receiver hands the application over to a colleague (recorded)."""
+        """Its owner, signed in, hands the application over to a colleague of the same
+        township (recorded); 403 for anyone else."""
+        from_staff = claimed(actor, from_staff=data.from_staff)
+        found = await _read(application_id, actor)
+        if found.owner != from_staff:  # said here before the colleague is looked at
+            raise handlers.not_the_owner(found.owner)
+        colleague = await authenticator.store.account(data.to_staff)
+        if (colleague is None or colleague.disabled or colleague.role != Role.window
+                or colleague.township != actor.township):
+            raise ApiError(422, "validation_failed", "The request has invalid fields.",
+                           "提交的内容有误，请按提示逐项修改。", [{
+                               "field": "to_staff",
+                               "reason": "not an enabled window account of your township",
+                               "reason_zh": "接收人须为本乡镇在用的窗口账号"}])
         async with runtime.uow.begin() as tx:
-            await handlers.hand_over(tx, application_id, data)
-        return await _read(application_id)
+            await handlers.hand_over(tx, application_id, data, from_staff=from_staff)
+        return await _read(application_id, actor)
 
     @router.get("/applications/{application_id}", response_model=ApplicationRead)
     async def read(application_id: Annotated[str, Path(
             min_length=1, max_length=64,
             description="the application's id, or its receipt number (YD20261201-ABC234)")],
-    ) -> ApplicationRead:
-        """The combined view: every item with its department, status, decision and due time."""
-        return await _read(application_id)
+            actor: Reader) -> ApplicationRead:
+        """The combined view: every item with its department, status, decision and due time.
+        A window reads its own township's applications; supervisors every one."""
+        return await _read(application_id, actor)
 
     @router.get("/applications", response_model=ApplicationPage)
     async def search(
+        actor: Reader,
         status: ApplicationStatus | None = None,
         owner: Annotated[str | None, Query(max_length=50)] = None,
         department: Annotated[str | None, Query(max_length=40)] = None,
@@ -102,14 +134,25 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> ApplicationPage:
-        """Applications matching every filter given, newest first, a page at a time."""
+        """Applications matching every filter given, newest first, a page at a time: a
+        window's township's only; every one for supervisors (and operations staff, masked,
+        who may not search by the applicant's identity number, name or village)."""
+        full = sees_personal_data_in_full(actor)
+        if not full and (id_number or name or village):
+            raise forbidden("operations staff do not search by personal data",
+                            "运维人员不能按身份证号、姓名或村（社区）查询")
         async with runtime.db.reading() as session:
-            return await views.list_applications(
+            page = await views.list_applications(
                 session, status=status, owner=owner, department=department, item=item,
                 receipt_no=receipt_no, id_number=id_number, name=name, village=village,
-                offset=offset, limit=limit)
+                offset=offset, limit=limit, every_township=actor.role != Role.window,
+                township=actor.township)
+        if not full:
+            page.items = [privacy.masked_summary(a) for a in page.items]
+        return page
 
-    @router.get("/departments", response_model=list[DepartmentRead])
+    @router.get("/departments", response_model=list[DepartmentRead],
+                dependencies=[Depends(authenticated())])
     async def departments() -> list[DepartmentRead]:
         """The departments of this region and the items each handles."""
         return [
@@ -118,12 +161,15 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
             for code, dept in policy.departments.items()
         ]
 
-    async def _read(application_id: str) -> ApplicationRead:
+    async def _read(application_id: str, actor: Actor) -> ApplicationRead:
         async with runtime.db.reading() as session:
             found = await views.get_application(session, application_id, policy)
         if found is None:
             raise NOT_FOUND
-        return found
+        if not may_read_application(actor, found.township):
+            raise forbidden("this application was received in another township",
+                            "该申请不属于本乡镇，无权查看或办理", "other_township")
+        return found if sees_personal_data_in_full(actor) else privacy.masked_view(found)
 
     return router
 

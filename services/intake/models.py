@@ -31,6 +31,8 @@ class Application(Base):
     outcome: Mapped[str | None] = mapped_column(String(30))
     channel: Mapped[str] = mapped_column(String(20))
     received_by: Mapped[str] = mapped_column(String(50))
+    # The receiving account's township: the window staff who may see the application.
+    township: Mapped[str | None] = mapped_column(String(100), index=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Personal data, stored encrypted (sealed_types).

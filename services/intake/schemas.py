@@ -15,6 +15,8 @@ from services.common.timefmt import LocalTime
 from services.common.workdays import SHANGHAI
 
 _MATERIAL_CODE = re.compile(r"[A-Za-z0-9_]{1,50}")
+# Who acts is the signed-in account; the field stays for older clients and must name it.
+ACTOR = "the signed-in account's username (optional: taken from the credential)"
 
 
 def _error(code: str, en: str, zh: str) -> PydanticCustomError:
@@ -79,7 +81,7 @@ class ApplicationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     channel: Channel
-    received_by: StaffId
+    received_by: StaffId | None = Field(default=None, description=ACTOR)
     applicant: ApplicantIn
     household: HouseholdIn
     items: list[Item] = Field(min_length=1, max_length=len(Item))
@@ -168,6 +170,7 @@ class ApplicationSummary(BaseModel):
     outcome: str | None
     channel: str
     received_by: str
+    township: str | None = None  # the receiving account's: who at the window may see it
     received_at: LocalTime
     completed_at: LocalTime | None
     applicant_name: str
@@ -218,7 +221,7 @@ class MaterialsSupplement(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    received_by: StaffId
+    received_by: StaffId | None = Field(default=None, description=ACTOR)
     materials: list[str] = Field(min_length=1, max_length=50)
 
     @field_validator("materials")
@@ -232,6 +235,6 @@ class HandoverRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    from_staff: StaffId
-    to_staff: StaffId
+    from_staff: StaffId | None = Field(default=None, description=ACTOR)
+    to_staff: StaffId = Field(description="a window account of the same township")
     reason: FreeText = Field(min_length=1, max_length=500)

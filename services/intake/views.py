@@ -58,10 +58,16 @@ async def list_applications(
     session: AsyncSession, *, status: str | None, department: str | None, item: str | None,
     offset: int, limit: int, owner: str | None = None, receipt_no: str | None = None,
     id_number: str | None = None, name: str | None = None, village: str | None = None,
+    every_township: bool = True, township: str | None = None,
 ) -> ApplicationPage:
     """The applications matching every filter given, newest first: receipt number, identity
-    number and name exact (the last two compared as keyed hashes), village the whole name."""
+    number and name exact (the last two compared as keyed hashes), village the whole name;
+    unless ``every_township``, only ``township``'s (None: received by accounts of no
+    township)."""
     query = select(Application)
+    if not every_township:
+        query = query.where(Application.township.is_(None) if township is None
+                            else Application.township == township)
     if status:
         query = query.where(Application.status == status)
     if owner:
@@ -97,6 +103,7 @@ def summary(app: Application) -> ApplicationSummary:
         outcome=app.outcome,
         channel=app.channel,
         received_by=app.received_by,
+        township=app.township,
         received_at=app.received_at,
         completed_at=app.completed_at,
         applicant_name=app.applicant["name"],

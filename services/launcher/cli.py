@@ -17,7 +17,7 @@ from contracts import Department
 from services.common import logs
 from services.common.crypto import KeyProblem
 from services.common.instance import InstanceConflict
-from services.launcher import keys, natscmd, ops, options, policycmd, status, trace
+from services.launcher import keys, natscmd, ops, options, policycmd, staff, status, trace
 from services.launcher.preflight import (
     CONFIG_ERROR,
     ConfigError,
@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(policycmd.run(args))
     elif args.command == "keys":
         sys.exit(keys.run(args))
+    elif args.command == "staff":
+        sys.exit(staff.run(args))
     elif args.command == "up":
         try:
             sys.exit(asyncio.run(up(args)))
@@ -77,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     ops.add_parser(sub)
     natscmd.add_parser(sub)
     policycmd.add_parser(sub)
+    staff.add_parser(sub)
     status.add_parser(sub)
     trace.add_parser(sub)
     for command in sub.choices.values():

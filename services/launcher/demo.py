@@ -70,19 +70,22 @@ DEMO_ITEMS = [
 ]
 
 
-def submit_samples(base_url: str, seed: int | None = None,
-                   policy: Policy | None = None) -> list[dict[str, Any]]:
-    """Post the sample applications (the items ``policy`` handles, with their materials)."""
+def submit_samples(base_url: str, seed: int | None = None, policy: Policy | None = None,
+                   token: str | None = None) -> list[dict[str, Any]]:
+    """Post the sample applications (the items ``policy`` handles, with their materials) as
+    the window account whose bearer ``token`` is given (it receives them)."""
     rng = random.Random(seed)
     policy = policy or load_policy("default")
     out = []
-    with httpx.Client(base_url=base_url, timeout=10) as client:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with httpx.Client(base_url=base_url, timeout=10, headers=headers) as client:
         for wanted in DEMO_ITEMS:
             items = [item for item in wanted if item in policy.items]
             if not items:
                 continue
-            response = client.post("/api/v1/applications",
-                                   json=sample_application(rng, items, policy))
+            body = sample_application(rng, items, policy)
+            body.pop("received_by")  # the signed-in window account receives it
+            response = client.post("/api/v1/applications", json=body)
             response.raise_for_status()
             out.append(response.json())
     return out

@@ -5,6 +5,7 @@ import sys
 
 import httpx
 
+from services.launcher.staff import add_token_options, auth_headers
 from services.launcher.topology import topology
 
 
@@ -17,11 +18,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     dl.add_argument("--host", default="127.0.0.1", help="where the services listen")
     dl.add_argument("--all", action="store_true",
                     help="include dead letters already replayed (default: pending ones only)")
+    add_token_options(dl)
 
 
 def run(args: argparse.Namespace) -> int:
     services = {s.name: f"http://{args.host}:{s.port}" for s in topology(args.http_port)}
-    with httpx.Client(timeout=10) as http:
+    with httpx.Client(timeout=10, headers=auth_headers(args)) as http:
         if args.action == "replay":
             return _replay(http, services, args.letter)
         return _list(http, services, args.all)

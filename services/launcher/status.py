@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from services.launcher.staff import add_token_options, auth_headers
 from services.launcher.topology import topology
 
 TIMEOUT = 5.0
@@ -22,6 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     st = sub.add_parser("status", help="readiness of every service and the lag of its consumers")
     st.add_argument("--http-port", type=int, default=8000, help="intake's port (as for 'up')")
     st.add_argument("--host", default="127.0.0.1", help="where the services listen")
+    add_token_options(st)
 
 
 @dataclass
@@ -36,7 +38,7 @@ class ServiceStatus:
 def run(args: argparse.Namespace) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the table only, not every request
     services = {s.name: f"http://{args.host}:{s.port}" for s in topology(args.http_port)}
-    with httpx.Client(timeout=TIMEOUT) as http:
+    with httpx.Client(timeout=TIMEOUT, headers=auth_headers(args)) as http:
         statuses = [check(http, name, url) for name, url in services.items()]
     print(render(statuses))
     ready = sum(s.state == "ready" for s in statuses)

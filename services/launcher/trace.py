@@ -21,6 +21,7 @@ from services.common.span_files import read_spans
 from services.common.tracing import APPLICATION_ID, DEPARTMENT
 from services.common.tracing_setup import process_name
 from services.common.workdays import SHANGHAI
+from services.launcher.staff import add_token_options, auth_headers
 from services.launcher.topology import topology
 
 HOPS = {"SERVER", "PRODUCER", "CONSUMER", "INTERNAL"}
@@ -42,6 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--http-port", type=int, default=8000, help="intake's port (as for 'up')")
     p.add_argument("--host", default="127.0.0.1", help="where the services listen")
     p.add_argument("--all", action="store_true", help="also the database spans")
+    add_token_options(p, data_dir=False)
 
 
 def load_spans(data_dir: Path) -> list[dict[str, Any]]:
@@ -121,11 +123,12 @@ def pad(text: str, to: int, right: bool) -> str:
     return space + text if right else text + space
 
 
-def resolve(base: str, key: str) -> str | None:
+def resolve(base: str, key: str, headers: dict[str, str] | None = None) -> str | None:
     """The id of the application ``key`` names (its id or its receipt number), as intake
-    knows it; None if intake knows none or cannot be reached."""
+    knows it (asked with ``headers``: a credential that may read it); None if intake knows
+    none or cannot be reached."""
     try:
-        with httpx.Client(base_url=base, timeout=TIMEOUT) as http:
+        with httpx.Client(base_url=base, timeout=TIMEOUT, headers=headers) as http:
             found = http.get(f"/api/v1/applications/{quote(key, safe='')}")
             if found.status_code == 200 and isinstance(body := found.json(), dict) and body.get("id"):
                 return str(body["id"])
@@ -146,7 +149,8 @@ def run(args: argparse.Namespace) -> int:
     application_id = args.application_id
     main, found = application_spans(spans, application_id)
     if not found:  # maybe a receipt number
-        resolved = resolve(f"http://{args.host}:{args.http_port}", application_id)
+        resolved = resolve(f"http://{args.host}:{args.http_port}", application_id,
+                           auth_headers(args))
         if resolved and resolved != application_id:
             application_id = resolved
             print(f"{args.application_id}: application {application_id}")
@@ -157,7 +161,8 @@ def run(args: argparse.Namespace) -> int:
     routing = next(s for s in topology(args.http_port) if s.name == "routing")
     try:
         ledger = httpx.get(f"http://{args.host}:{routing.port}/api/v1/applications/"
-                           f"{quote(application_id, safe='')}/ledger", timeout=TIMEOUT).json()
+                           f"{quote(application_id, safe='')}/ledger", timeout=TIMEOUT,
+                           headers=auth_headers(args)).json()
     except (httpx.HTTPError, ValueError) as exc:
         print(f"no spans under {args.data_dir / 'traces'} and routing not reachable ({exc})",
               file=sys.stderr)

@@ -9,11 +9,14 @@ from pathlib import Path
 
 import httpx
 
+from contracts import Department
+from services.accounts.demo import demo_accounts
+from services.accounts.store import AccountStore
 from services.common import keystore
 from services.common.crypto import KeyProblem
-from services.common.policy import load_policy
+from services.common.policy import Policy, load_policy
 from services.common.settings import Settings
-from services.launcher import demo, natsconfig, natsdeclare, natsserver
+from services.launcher import demo, natsconfig, natsdeclare, natsserver, staff
 from services.launcher.keys import private_data_dir
 from services.launcher.natsperms import ADMIN, bus_users
 from services.launcher.preflight import (
@@ -61,6 +64,11 @@ async def up(args: argparse.Namespace) -> int:
         return CONFIG_ERROR
     region = settings.region
     data_dir: Path = args.data_dir.resolve()
+    try:
+        await prepare_accounts(data_dir, args.database_url, load_policy(region), args.demo)
+    except Exception as exc:  # e.g. PostgreSQL refusing: one line, as for other set-up
+        print(f"onedoor up: the accounts store: {exc}", file=sys.stderr)
+        return CONFIG_ERROR
     supervisor = Supervisor()
     supervisor.install_signal_handlers()
 
@@ -109,7 +117,7 @@ async def up(args: argparse.Namespace) -> int:
 
     print(_listing(nats_url, specs, data_dir, args.database_url, bool(credentials)), flush=True)
     intake = f"http://127.0.0.1:{args.http_port}"
-    ready = asyncio.create_task(_announce_ready(specs, args.demo, intake, region))
+    ready = asyncio.create_task(_announce_ready(specs, args.demo, intake, region, data_dir))
     await supervisor.stopping.wait()
     ready.cancel()
     print("onedoor: stopping every service…", flush=True)
@@ -120,6 +128,26 @@ async def up(args: argparse.Namespace) -> int:
         print(f"onedoor up: {name} cannot start: {line}", file=sys.stderr)
         return CONFIG_ERROR
     return 0
+
+
+async def prepare_accounts(data_dir: Path, database_url: str | None, policy: Policy,
+                           with_demo: bool) -> None:
+    """The identity store migrated; ``<data-dir>/ops-token`` for the commands that ask the
+    services (status, dead-letters, trace); with the demo, one account per role and
+    department, written to ``demo-tokens.json`` and ``demo-accounts.json`` (reused next time)."""
+    store = AccountStore(staff.settings_for(data_dir, database_url))
+    try:
+        await store.open()
+        await staff.ensure_ops_token(store, data_dir)
+        if with_demo:
+            holders: dict[str, list[str]] = {}
+            for post in policy.posts.values():
+                holders.setdefault(str(post.department), []).extend([post.a, post.b])
+            supervisor = (policy.supervision.supervisors or ["supervisor-demo"])[0]
+            await staff.ensure_demo(store, data_dir, demo_accounts(
+                [d.value for d in Department], supervisor, holders))
+    finally:
+        await store.close()
 
 
 def _listing(nats_url: str, specs: list[ProcessSpec], data_dir: Path, database_url: str | None,
@@ -133,7 +161,8 @@ def _listing(nats_url: str, specs: list[ProcessSpec], data_dir: Path, database_u
     return "\n".join(lines)
 
 
-async def _announce_ready(specs: list[ProcessSpec], demo_mode: bool, intake: str, region: str) -> None:
+async def _announce_ready(specs: list[ProcessSpec], demo_mode: bool, intake: str, region: str,
+                          data_dir: Path) -> None:
     async with httpx.AsyncClient(timeout=2) as client:
         for spec in specs:
             while True:
@@ -145,8 +174,12 @@ async def _announce_ready(specs: list[ProcessSpec], demo_mode: bool, intake: str
                 await asyncio.sleep(0.3)
     log.info("every service is ready; the window is at %s/docs", intake)
     if demo_mode:
-        loaded = await asyncio.to_thread(demo.submit_samples, intake, None, load_policy(region))
+        token = staff.read_demo_token(data_dir, "window")
+        loaded = await asyncio.to_thread(demo.submit_samples, intake, None, load_policy(region),
+                                         token)
         for app in loaded:
             log.info("demo application %s (%s): %s/api/v1/applications/%s", app["receipt_no"],
                      "、".join(i["item_name"] for i in app["items"]), intake, app["id"])
         log.info("departments decide these automatically in a few seconds; watch them complete")
+        log.info("sign in with %s (a bearer token per role and department) or %s",
+                 data_dir / staff.DEMO_TOKENS, data_dir / staff.DEMO_ACCOUNTS)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.accounts.http import Authenticator
 from services.common.clock import Clock
 from services.common.http import service_app
 from services.common.runtime import Runtime
@@ -47,6 +48,7 @@ def create_app(settings: Settings, clock: Clock | None = None,
             yield
             await dispatcher.stop()
 
-    app = service_app("OneDoor notify · 结果告知", runtime, lifespan)
+    app = service_app("OneDoor notify · 结果告知", runtime, lifespan,
+                      authenticator=Authenticator(settings))
     app.include_router(http.build_router(runtime))
     return app

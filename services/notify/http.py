@@ -2,10 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
+from services.accounts.domain import Role
+from services.accounts.http import allow
 from services.common.runtime import Runtime
 from services.common.timefmt import LocalTime
 from services.notify.models import NoticeRow
@@ -27,7 +29,9 @@ class NoticeRead(BaseModel):
 
 
 def build_router(runtime: Runtime) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["notices"])
+    """Supervisors: the notices as sent (the window reads them in intake's combined view)."""
+    router = APIRouter(prefix="/api/v1", tags=["notices"],
+                       dependencies=[Depends(allow(Role.supervisor))])
 
     @router.get("/applications/{application_id}/notices", response_model=list[NoticeRead])
     async def notices(application_id: Id) -> list[NoticeRead]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.accounts.http import Authenticator
 from services.common.clock import Clock
 from services.common.http import service_app
 from services.common.policy import load_policy
@@ -48,7 +49,8 @@ def create_app(settings: Settings, clock: Clock | None = None, *,
             finally:
                 await watcher.stop()
 
-    app = service_app("OneDoor routing · 分办", runtime, lifespan)
+    app = service_app("OneDoor routing · 分办", runtime, lifespan,
+                      authenticator=Authenticator(settings))
     app.state.watcher = watcher
     errors.install(app)
     app.include_router(http.build_router(runtime))

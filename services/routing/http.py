@@ -2,15 +2,18 @@
 period (JSON, or CSV for the township's monthly report)."""
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from contracts import Department
+from services.accounts.domain import Actor, Role, sees_personal_data_in_full
+from services.accounts.http import allow
 from services.common.http import ApiError
+from services.common.logs import mask
 from services.common.runtime import Runtime
 from services.common.timefmt import LocalTime
 from services.routing import ledger, ledger_csv
@@ -64,20 +67,38 @@ _CSV = {
 }
 
 
+_reader = allow(Role.supervisor, Role.ops)
+Reader = Annotated[Actor, Depends(_reader)]
+# Free texts of the ledger: written by staff, they may quote a number (masked for ops).
+_TEXTS = ("result_reason", "refusal_reason", "result_note", "returned_reason", "routing_note")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _shown(actor: Actor, model: M) -> M:
+    """As ``actor`` may read it: operations staff see identity and phone numbers masked."""
+    if sees_personal_data_in_full(actor):
+        return model
+    return model.model_copy(update={f: mask(v) for f in _TEXTS
+                                    if isinstance(v := getattr(model, f, None), str)})
+
+
 def build_router(runtime: Runtime) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["ledger"])
+    """Supervisors (reports) and operations staff (masked)."""
+    router = APIRouter(prefix="/api/v1", tags=["ledger"], dependencies=[Depends(_reader)])
 
     @router.get("/applications/{application_id}/handoffs", response_model=list[HandoffRead])
-    async def handoffs(application_id: Id) -> list[HandoffRead]:
+    async def handoffs(application_id: Id, actor: Reader) -> list[HandoffRead]:
         """Every hand-off routing made for the application, oldest first."""
         async with runtime.db.reading() as session:
             rows = await session.scalars(
                 select(Handoff).where(Handoff.application_id == application_id)
                 .order_by(Handoff.id))
-            return [HandoffRead.model_validate(r) for r in rows]
+            return [_shown(actor, HandoffRead.model_validate(r)) for r in rows]
 
     @router.get("/applications/{application_id}/ledger", response_model=list[LedgerLine])
-    async def application_ledger(application_id: Id) -> list[LedgerLine]:
+    async def application_ledger(application_id: Id, actor: Reader) -> list[LedgerLine]:
         """The application's ledger: one line per item — from, to, when, due (transfer,
         acceptance, decision), acceptance, return and where it went next, result (a
         refusal's reason, an approval's note, the amount), late or not, the trace id. Times
@@ -86,10 +107,11 @@ def build_router(runtime: Runtime) -> APIRouter:
             rows = (await session.scalars(
                 select(Handoff).where(Handoff.application_id == application_id)
                 .order_by(Handoff.id))).all()
-        return ledger.lines(rows, runtime.clock.now())
+        return [_shown(actor, line) for line in ledger.lines(rows, runtime.clock.now())]
 
     @router.get("/ledger", response_model=LedgerExport, responses=_CSV)  # type: ignore[arg-type]
     async def export(
+        actor: Reader,
         start: Annotated[date, Query(alias="from", description="first day (Beijing time)")],
         end: Annotated[date, Query(alias="to", description="last day, included")],
         department: Department | None = None,
@@ -108,7 +130,7 @@ def build_router(runtime: Runtime) -> APIRouter:
         now = runtime.clock.now()
         lines = ledger.lines(rows, now)
         truncated = len(lines) > limit
-        lines = lines[:limit]
+        lines = [_shown(actor, line) for line in lines[:limit]]
         if fmt == "csv":
             return Response(ledger_csv.to_csv(lines), media_type="text/csv; charset=utf-8", headers={
                 "Content-Disposition": f"attachment; filename=ledger-{start}-{end}.csv",

@@ -9,8 +9,10 @@ import httpx
 import pytest
 
 from contracts import Department
+from services.common.settings import Settings
 from services.launcher.natsserver import free_port
 from services.launcher.topology import topology
+from tests.support.auth import ProcessAuth, SyncStaff
 from tests.support.backends import Backend
 from tests.support.processes import Process, free_port_block, wait_ready
 
@@ -21,6 +23,7 @@ class System:
     http_port: int
     nats_port: int
     data_dir: Path
+    backend: Backend
 
     @property
     def intake(self) -> str:
@@ -28,6 +31,14 @@ class System:
 
     def department(self, code: str) -> str:
         return f"http://127.0.0.1:{self.http_port + 1 + list(Department).index(Department(code))}"
+
+    @property
+    def auth(self) -> ProcessAuth:
+        """Signs requests as each port's usual caller (accounts made in the system's store)."""
+        if not hasattr(self, "_auth"):
+            staff = SyncStaff(Settings(**self.backend.settings_kwargs()))
+            self._auth = ProcessAuth(staff, self.http_port)
+        return self._auth
 
     def ports(self) -> list[int]:
         return [s.port for s in topology(self.http_port)] + [self.nats_port]
@@ -43,7 +54,7 @@ def start_system(backend: Backend, log_dir: Path, *extra: str) -> System:
     if backend.database_url:
         args += ["--database-url", backend.database_url]
     process = Process("onedoor-up", args, backend.env(), log_dir).start()
-    system = System(process, http_port, nats_port, backend.data_dir)
+    system = System(process, http_port, nats_port, backend.data_dir, backend)
     try:
         for spec in topology(http_port):
             wait_ready(f"http://127.0.0.1:{spec.port}", timeout=90, process=process)
@@ -85,8 +96,9 @@ def survivors(ports: list[int]) -> list[str]:
 
 
 @pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10) as client:
+def http(system: System) -> Iterator[httpx.Client]:
+    """A client signed in as each service's usual caller (``System.auth``)."""
+    with httpx.Client(timeout=10, auth=system.auth) as client:
         yield client
 
 

@@ -33,14 +33,14 @@ def all_completed(http: httpx.Client, intake: str, ids: list[str]) -> bool:
 
 def test_flow_resumes_after_nats_restarts(system: ProcessSystem, nats_server: NatsServer,
                                           rng: random.Random) -> None:
-    submitter = Submitter(system.intake, 60, rng, ITEMS, pause=0.05)
+    submitter = Submitter(system.intake, 60, rng, ITEMS, pause=0.05, auth=system.auth)
     submitter.start()
     time.sleep(1.0)
     nats_server.stop()
     time.sleep(2.0)
     nats_server.start()
     submitter.join(120)
-    with httpx.Client(timeout=10) as http:
+    with httpx.Client(timeout=10, auth=system.auth) as http:
         try:
             eventually(lambda: all_completed(http, system.intake, submitter.ids), timeout=90)
         except AssertionError:

@@ -74,12 +74,12 @@ def test_losing_one_of_three_nodes_mid_flow(backend: Backend, cluster: list[Runn
         process.env["ONEDOOR_NATS_CREDENTIALS"] = str(natsconfig.credentials_of(nats_dir, name))
     system.start()
     try:
-        submitter = Submitter(system.intake, 60, rng, ITEMS, pause=0.05)
+        submitter = Submitter(system.intake, 60, rng, ITEMS, pause=0.05, auth=system.auth)
         submitter.start()
         time.sleep(1.5)
         cluster[0].kill()  # the first server of every service's list: they all move over
         submitter.join(120)
-        with httpx.Client(timeout=10) as http:
+        with httpx.Client(timeout=10, auth=system.auth) as http:
             def all_completed() -> bool:
                 page = http.get(f"{system.intake}/api/v1/applications",
                                 params={"status": "completed", "limit": 100}).json()

@@ -77,7 +77,7 @@ def test_kill_9_anything_anytime_and_every_application_ends_exactly_once(
     system: ProcessSystem, rng: random.Random
 ) -> None:
     count = 90
-    submitter = Submitter(system.intake, count, rng, ITEMS, pause=0.04)
+    submitter = Submitter(system.intake, count, rng, ITEMS, pause=0.04, auth=system.auth)
     chaos = Chaos(system, rng)
     submitter.start()
     chaos.start()
@@ -88,7 +88,7 @@ def test_kill_9_anything_anytime_and_every_application_ends_exactly_once(
 
     per_app = {ITEMS[n % len(ITEMS)][0]: ITEMS[n % len(ITEMS)] for n in range(len(ITEMS))}
     tasks = sum(expected_tasks(ITEMS[n % len(ITEMS)]) for n in range(count))
-    with httpx.Client(timeout=10) as http:
+    with httpx.Client(timeout=10, auth=system.auth) as http:
         def every_one_completed() -> list[dict]:
             apps = http.get(f"{system.intake}/api/v1/applications", params={"limit": 200}).json()
             assert apps["total"] == count  # a retried POST never made a second application
@@ -136,5 +136,6 @@ def test_kill_9_anything_anytime_and_every_application_ends_exactly_once(
         eventually(stream_holds_each_event_once, timeout=30, interval=1)
         dead = subprocess.run(
             [sys.executable, "-m", "services.launcher", "dead-letters", "--http-port",
-             str(system.base)], capture_output=True, text=True, timeout=60)
+             str(system.base), "--token", system.ops_token()], capture_output=True, text=True,
+            timeout=60)
         assert "0 dead letter(s)" in dead.stdout, dead.stdout + dead.stderr

@@ -53,18 +53,18 @@ def test_routing_rides_out_a_database_outage(backend: Backend, nats_server: Nats
         routing.env["ONEDOOR_DATABASE_URL"] = PG_URL.replace(":5432/", f":{proxy.port}/")
     system.start()
     try:
-        before = Submitter(system.intake, 10, rng, [["dibao"]])
+        before = Submitter(system.intake, 10, rng, [["dibao"]], auth=system.auth)
         before.run()
         with routing_database_away(system, proxy):
-            during = Submitter(system.intake, 10, rng, [["temporary_aid"]])
+            during = Submitter(system.intake, 10, rng, [["temporary_aid"]], auth=system.auth)
             during.run()  # intake still takes them: only routing's database is away
             time.sleep(OUTAGE_SECONDS)
-            with httpx.Client(timeout=10) as http:
+            with httpx.Client(timeout=10, auth=system.auth) as http:
                 page = http.get(f"{system.intake}/api/v1/applications",
                                 params={"status": "received"}).json()
             assert page["total"] >= 1  # held up at routing, not lost
         ids = before.ids + during.ids
-        with httpx.Client(timeout=10) as http:
+        with httpx.Client(timeout=10, auth=system.auth) as http:
             def all_completed() -> bool:
                 page = http.get(f"{system.intake}/api/v1/applications",
                                 params={"status": "completed", "limit": 100}).json()

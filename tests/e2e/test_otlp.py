@@ -31,7 +31,7 @@ def test_every_service_exports_the_application_over_otlp_http(
         backend: Backend, tmp_path: Path, receiver: OtlpReceiver, rng: random.Random) -> None:
     system = start_system(backend, tmp_path, "--auto-decide-after", "0")
     try:
-        with httpx.Client(timeout=10) as http:
+        with httpx.Client(timeout=10, auth=system.auth) as http:
             body = application(rng, ["temporary_aid"])
             created = http.post(f"{system.intake}/api/v1/applications", json=body)
             assert created.status_code == 201, created.text

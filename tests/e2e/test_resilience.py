@@ -7,6 +7,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.accounts.domain import Role
+from services.common.settings import Settings
+from tests.support.auth import ProcessAuth, SyncStaff
 from tests.support.backends import Backend
 from tests.support.factories import application
 from tests.support.nats import NatsServer
@@ -39,8 +42,10 @@ def test_a_department_that_is_down_gets_its_task_when_it_starts(
     for n, service in enumerate(["intake", "routing", "notify"]):
         _run(processes, service, [service], env, tmp_path, base + n)
     intake = f"http://127.0.0.1:{base}"
+    auth = ProcessAuth(SyncStaff(Settings(**backend.settings_kwargs())), roles={
+        base: (Role.window, None), base + 3: (Role.department, "education")})
 
-    with httpx.Client(timeout=10) as http:
+    with httpx.Client(timeout=10, auth=auth) as http:
         app = http.post(f"{intake}/api/v1/applications",
                         json=application(rng, ["education_aid"])).json()
 

@@ -10,16 +10,17 @@ from tests.e2e.conftest import System
 from tests.support.processes import free_port_block
 
 
-def _status(http_port: int) -> subprocess.CompletedProcess[str]:
+def _status(http_port: int, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "services.launcher", "status", "--http-port", str(http_port)],
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "services.launcher", "status", "--http-port", str(http_port),
+         *extra], capture_output=True, text=True, timeout=120,
     )
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_status_reports_every_service_ready_with_its_consumers(system: System) -> None:
-    result = _status(system.http_port)
+    # The consumers are the ops API's: status sends the ops token `up` left in the data dir.
+    result = _status(system.http_port, "--data-dir", str(system.data_dir))
 
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()

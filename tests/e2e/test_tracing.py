@@ -28,10 +28,12 @@ def test_one_trace_joins_every_hop_and_holds_no_personal_data(
         base = system.department(department)
         task = _task_for(http, base, app["id"])
         http.post(f"{base}/api/v1/tasks/{task['id']}/accept", json={"by": f"{department}-1"})
+        # An account belongs to one department: each decides as one of its own.
+        decider = f"{department}-2"
         http.post(f"{base}/api/v1/tasks/{task['id']}/decision",
-                  json={"outcome": "rejected", "reason": "收入超过标准", "decided_by": "x-1"}
+                  json={"outcome": "rejected", "reason": "收入超过标准", "decided_by": decider}
                   if department == "education" else
-                  {"outcome": "approved", "amount": "500", "decided_by": "x-1"})
+                  {"outcome": "approved", "amount": "500", "decided_by": decider})
     eventually(lambda: http.get(f"{system.intake}/api/v1/applications/{app['id']}").json()
                ["status"] == "completed", timeout=30)
 

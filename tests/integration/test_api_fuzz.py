@@ -40,6 +40,7 @@ from contracts import (
     TaskDecidedMessage,
     subjects,
 )
+from services.accounts.domain import Role
 from services.common import keystore
 from services.common.sealed_types import attach_keys
 from services.common.settings import Settings
@@ -50,6 +51,7 @@ from services.intake import app as intake_service
 from services.intake.models import MESSAGING as INTAKE_MESSAGING
 from services.intake.models import Application, ApplicationItem, HistoryEntry
 from services.launcher.demo import sample_application
+from tests.support.auth import Signer, SyncStaff
 from tests.support.backends import Backend
 from tests.support.fuzzing import EDGE_BASES, Fuzzer, cases
 from tests.support.nats import NatsServer
@@ -99,7 +101,8 @@ def _valid_application(seed: int, items: list[Item], key: str | None, descriptio
 
 def test_intake_api_fuzz(backend: Backend, nats_server: NatsServer) -> None:
     settings = Settings(nats_url=nats_server.url, **backend.settings_kwargs())
-    fuzzer = Fuzzer.for_app(intake_service.create_app(settings), max_examples=EXAMPLES)
+    fuzzer = Fuzzer.for_app(intake_service.create_app(settings), max_examples=EXAMPLES,
+                            sign=Signer(SyncStaff(settings), Role.window).headers)
     try:
         submit = fuzzer.operation("POST", APPLICATIONS)
         valid = cases(
@@ -229,6 +232,7 @@ async def _publish(url: str, messages: list[TaskAssignedMessage]) -> None:
 def test_department_api_fuzz(backend: Backend, nats_server: NatsServer) -> None:
     settings = Settings(nats_url=nats_server.url, **backend.settings_kwargs())
     fuzzer = Fuzzer.for_app(department_service.create_app(settings, DEPARTMENT),
+                            sign=Signer(SyncStaff(settings), Role.department, DEPARTMENT).headers,
                             max_examples=EXAMPLES)
     try:
         # Some real tasks, so that accepting and deciding can succeed (and change something).

@@ -95,6 +95,6 @@ async def test_a_later_different_decision_is_a_conflict_and_changes_nothing(
 
 
 async def _letters(client: httpx.AsyncClient, count: int) -> list[dict]:
-    letters = (await client.get("/api/v1/ops/dead-letters")).json()
+    letters = (await client.as_(role="ops").get("/api/v1/ops/dead-letters")).json()
     assert len(letters) == count, letters
     return letters

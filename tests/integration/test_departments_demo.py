@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from contracts import TaskMaterialsSupplemented, TaskMaterialsSupplementedMessage, subjects
+from services.accounts.demo import deciders
 from services.common.clock import MovableClock
 from services.departments.app import create_app
 from tests.integration.test_departments_rules import (
@@ -24,6 +25,8 @@ from tests.integration.test_departments_rules import (
 from tests.support.apps import running
 from tests.support.backends import Backend
 from tests.support.nats import NatsServer
+
+ACCEPTOR, REVIEWER, CONFIRMER = deciders("civil_affairs")
 
 
 async def test_the_demo_decides_every_task_within_the_rules(
@@ -43,13 +46,18 @@ async def test_the_demo_decides_every_task_within_the_rules(
         clock.advance(minutes=5)  # every task is now older than the demo's pause
 
         confirmed = await until(api, dibao["id"], lambda t: t["status"] == "decided")
+        # Three accounts of the department, as separation of duties needs three people.
         assert (confirmed["accepted_by"], confirmed["reviewed_by"], confirmed["decided_by"]) == (
-            "demo-accept", "demo-review", "demo-confirm")
+            ACCEPTOR, REVIEWER, CONFIRMER)
+        for name in (ACCEPTOR, REVIEWER, CONFIRMER):
+            account = await api.staff.store.account(name)
+            assert account is not None and (account.role, account.department) == (
+                "department", CIVIL)
         aid = await until(api, emergency["id"], lambda t: t["status"] == "decided")
         assert (aid["outcome"], Decimal(aid["amount"]), aid["paperwork_due_at"]) == (
             "approved", Decimal(5000), None)
         rejected = await until(api, plain["id"], lambda t: t["status"] == "decided")
-        assert (rejected["outcome"], rejected["decided_by"]) == ("rejected", "demo-auto")
+        assert (rejected["outcome"], rejected["decided_by"]) == ("rejected", ACCEPTOR)
         assert (await api.get(url)).json()["status"] == "awaiting_materials"
 
         supplied = TaskMaterialsSupplemented(
@@ -59,4 +67,4 @@ async def test_the_demo_decides_every_task_within_the_rules(
         await publish(js, own(subjects.TASK_MATERIALS_SUPPLEMENTED),
                       envelope(TaskMaterialsSupplementedMessage, supplied, "demo:sup"))
         closed = await until(api, waiting["id"], lambda t: t["status"] == "decided")
-        assert (closed["outcome"], closed["decided_by"]) == ("approved", "demo-auto")
+        assert (closed["outcome"], closed["decided_by"]) == ("approved", ACCEPTOR)

@@ -5,6 +5,7 @@ handover in the task's history; once A is back, new tasks go to A again."""
 import random
 from datetime import timedelta
 
+from services.accounts.domain import Role
 from services.common.clock import MovableClock
 from services.departments.app import create_app
 from tests.integration.test_departments_rules import (
@@ -30,6 +31,9 @@ async def test_a_away_sends_new_and_open_tasks_to_b_and_back_again(
     clock = MovableClock(START)
     app = create_app(settings_for(backend, nats_server), CIVIL, clock=clock)
     async with running(app) as api, broker(nats_server) as js:
+        leader = api.as_(LEADER, role=Role.supervisor)  # the leader in charge approves absences
+        for holder in (A, B):
+            await api.staff.account(holder, Role.department, CIVIL)
         listed = {p["post"]: p for p in (await api.get("/api/v1/posts")).json()}
         assert set(listed) == {"dibao", "temporary_aid"}
         assert (listed["dibao"]["a"], listed["dibao"]["b"], listed["dibao"]["current"]) == (A, B, A)
@@ -48,19 +52,25 @@ async def test_a_away_sends_new_and_open_tasks_to_b_and_back_again(
                                                  "decided_by": "civil-z"})
 
         away = {"holder": A, "approved_by": LEADER, "reason": "病假"}
-        refused(await api.post("/api/v1/posts/no_such/away", json=away), 404, "post_not_found")
-        wrong = refused(await api.post("/api/v1/posts/dibao/away", json=away | {"holder": "x"}),
+        refused(await leader.post("/api/v1/posts/no_such/away", json=away), 404, "post_not_found")
+        wrong = refused(await leader.post("/api/v1/posts/dibao/away", json=away | {"holder": "x"}),
                         422, "not_a_holder")
         assert wrong["fields"][0]["field"] == "holder"
-        refused(await api.post("/api/v1/posts/dibao/away", json=away | {"approved_by": A}), 422,
-                "self_approval")
+        # 001 同岗替代 五: approved by the leader in charge — a supervisor's account, never the
+        # holder's nor a colleague's.
+        mine = refused(await leader.post("/api/v1/posts/dibao/away", json=away | {"approved_by": A}),
+                       422, "validation_failed")
+        assert mine["fields"][0]["field"] == "approved_by"
+        refused(await api.as_(A).post("/api/v1/posts/dibao/away",
+                                      json={"holder": A, "reason": "病假"}), 403, "forbidden")
         refused(await api.post("/api/v1/posts/dibao/away", json={"holder": A, "reason": "病假"}),
-                422, "validation_failed")  # 001 同岗替代 五: approved by the leader in charge
-        refused(await api.post("/api/v1/posts/dibao/away",
-                               json=away | {"until": (START - timedelta(hours=1)).isoformat()}),
+                403, "forbidden")
+        refused(await leader.post("/api/v1/posts/dibao/away",
+                                  json=away | {"until": (START - timedelta(hours=1)).isoformat()}),
                 422, "until_in_past")
 
-        first, retry = [await api.post("/api/v1/posts/dibao/away", json=away) for _ in range(2)]
+        first, retry = [await leader.post("/api/v1/posts/dibao/away", json=away)
+                        for _ in range(2)]
         assert first.status_code == retry.status_code == 200 and first.json() == retry.json()
         assert first.json()["current"] == B
         [absence] = first.json()["away"]
@@ -80,7 +90,9 @@ async def test_a_away_sends_new_and_open_tasks_to_b_and_back_again(
         held_by_b = (await api.get(f"/api/v1/tasks?assignee={B}")).json()["items"]
         assert sorted(t["id"] for t in held_by_b) == sorted([open_task["id"], new["id"]])
 
-        back = await api.post("/api/v1/posts/dibao/back", json={"holder": A})
+        refused(await api.as_(B).post("/api/v1/posts/dibao/back", json={"holder": A}), 403,
+                "not_the_holder")
+        back = await api.as_(A).post("/api/v1/posts/dibao/back", json={"holder": A})
         assert back.status_code == 200
         assert (back.json()["current"], back.json()["away"]) == (A, [])
         after = await arrive(js, api, assigned(rng, ["dibao"]))
@@ -89,7 +101,7 @@ async def test_a_away_sends_new_and_open_tasks_to_b_and_back_again(
 
         # An absence with a planned return ends by itself then.
         planned = away | {"until": (START + timedelta(days=1)).isoformat()}
-        assert (await api.post("/api/v1/posts/dibao/away", json=planned)).json()["current"] == B
+        assert (await leader.post("/api/v1/posts/dibao/away", json=planned)).json()["current"] == B
         assert (await arrive(js, api, assigned(rng, ["dibao"])))["assignee"] == B
         clock.advance(days=2)
         assert (await arrive(js, api, assigned(rng, ["dibao"])))["assignee"] == A
@@ -101,5 +113,5 @@ async def test_a_department_without_posts_lists_none(backend: Backend, nats_serv
     app = create_app(settings_for(backend, nats_server), "education", clock=MovableClock(START))
     async with running(app) as api:
         assert (await api.get("/api/v1/posts")).json() == []
-        refused(await api.post("/api/v1/posts/dibao/back", json={"holder": A}), 404,
-                "post_not_found")
+        refused(await api.as_(role=Role.supervisor).post("/api/v1/posts/dibao/back",
+                                                         json={"holder": A}), 404, "post_not_found")

@@ -11,6 +11,7 @@ import nats
 import pytest
 
 from contracts import Department, Item, TaskReturned, TaskReturnedMessage, subjects
+from services.accounts.domain import Role
 from services.common.clock import MovableClock
 from services.common.policy import POLICY_DIR, load_policy
 from services.common.settings import Settings
@@ -108,10 +109,16 @@ async def test_referral_and_joint_meeting_at_routing_then_the_meeting_assigns(
         refused = await routing.post(assign, json={"department": "housing", "by": CONVENER})
         assert refused.status_code == 422, refused.text  # no housing department in this region
         assert refused.json()["error"]["fields"][0]["field"] == "department"
-        refused = await routing.post(assign, json={"department": "education", "by": "ck-01"})
+        # Decided by a supervisor's account (the convener's office signs in as one).
+        staff = routing.as_("ck-01", role=Role.department, department="civil_affairs")
+        refused = await staff.post(assign, json={"department": "education"})
         assert refused.status_code == 403, refused.text
-        assert refused.json()["error"]["code"] == "not_a_convener"
-        assert "联席会议" in refused.json()["error"]["message_zh"]
+        assert refused.json()["error"]["code"] == "forbidden"
+        assert "督办" in refused.json()["error"]["message_zh"]
+        claimed = await routing.as_(CONVENER).post(assign, json={"department": "education",
+                                                                 "by": "ck-01"})
+        assert claimed.status_code == 422, claimed.text  # the body names someone else
+        assert claimed.json()["error"]["fields"][0]["field"] == "by"
         missing = await routing.post("/api/v1/joint-meeting/nope/assign",
                                      json={"department": "education", "by": CONVENER})
         assert missing.status_code == 404

@@ -15,6 +15,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Connection, Integer, MetaData, func, insert, inspect, select, text
 
+from services.accounts import models as accounts_models
+from services.accounts import store as accounts_store
 from services.common.db import Database
 from services.common.migrations import alembic_config, new_revision
 from services.common.settings import Settings
@@ -42,6 +44,8 @@ SERVICES = [
     Service("department_civil_affairs", departments_models.Base.metadata, departments_app.MIGRATIONS),
     Service("notify", notify_models.Base.metadata, notify_app.MIGRATIONS),
 ]
+# The identity store (services/accounts): not a service, no messaging tables, its own history.
+ACCOUNTS = Service("accounts", accounts_models.Base.metadata, accounts_store.MIGRATIONS)
 
 
 def _database(backend: Backend, service: Service, *, migrated: bool = True) -> Database:
@@ -117,6 +121,20 @@ async def test_upgrade_builds_the_models_exactly_and_again_is_a_no_op(backend: B
         await db.dispose()
 
 
+async def test_the_accounts_store_migrates_to_its_models(backend: Backend) -> None:
+    db = _database(backend, ACCOUNTS)
+    try:
+        await db.create_schema()
+        differences, versions, tables = await _state(db)
+        assert differences == [], "models and migrations differ: `make migration` to add a revision"
+        assert versions == [_head(ACCOUNTS)]
+        assert tables == set(ACCOUNTS.metadata.tables) | {"alembic_version"}
+        await db.create_schema()
+        assert await _state(db) == ([], [_head(ACCOUNTS)], tables)
+    finally:
+        await db.dispose()
+
+
 async def test_the_comparison_sees_a_model_change_without_a_migration(backend: Backend) -> None:
     service = SERVICES[1]
     changed = MetaData()
@@ -139,6 +157,8 @@ async def test_the_comparison_sees_a_model_change_without_a_migration(backend: B
 _START = """
 import asyncio, sys, time
 from pathlib import Path
+from services.accounts import models as accounts_models
+from services.accounts import store as accounts_store
 from services.common.db import Database
 from services.intake.models import Base
 

@@ -5,6 +5,7 @@ import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 
+from services.accounts.domain import Role
 from tests.support.backends import Backend
 from tests.support.factories import application
 from tests.support.inprocess import InProcessSystem, in_process
@@ -42,9 +43,9 @@ async def test_joint_meeting_assigns_an_item_with_no_owner(
         cases = (await system.routing.get("/api/v1/joint-meeting",
                                           params={"status": "open"})).json()
         (case,) = [c for c in cases if c["application_id"] == view["id"]]
-        refused = await system.routing.post(f"/api/v1/joint-meeting/{case['case_id']}/assign",
-                                            json={"department": "housing", "by": "window-01",
-                                                  "note": "住房困难"})
+        window = system.routing.as_("window-01", role=Role.window)  # not a supervisor
+        refused = await window.post(f"/api/v1/joint-meeting/{case['case_id']}/assign",
+                                    json={"department": "housing", "note": "住房困难"})
         assert refused.status_code == 403
         assigned = await system.routing.post(f"/api/v1/joint-meeting/{case['case_id']}/assign",
                                              json={"department": "housing",
@@ -176,7 +177,10 @@ async def test_tasks_of_a_post_whose_a_holder_is_away_go_to_b(
         civil = system.departments["civil_affairs"]
         before = await _submit(system, application(rng, ["temporary_aid"]))
         assert (await system.task_of("civil_affairs", before["id"]))["assignee"] == "civil_temp_a"
-        away = await civil.post("/api/v1/posts/temporary_aid/away", json={
+        for holder in ("civil_temp_a", "civil_temp_b"):
+            await civil.staff.account(holder, Role.department, "civil_affairs")
+        leader = civil.as_("deputy_head", role=Role.supervisor)
+        away = await leader.post("/api/v1/posts/temporary_aid/away", json={
             "holder": "civil_temp_a", "approved_by": "deputy_head", "reason": "外出培训"})
         assert away.status_code == 200, away.text
         assert (await system.task_of("civil_affairs", before["id"]))["assignee"] == "civil_temp_b"

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from services.accounts.domain import Role
 from services.common.span_files import read_spans
 from services.launcher import trace
 from tests.support.backends import Backend
@@ -74,6 +75,7 @@ async def test_every_staff_action_carries_its_application(
         await system.until(house["id"], lambda v: v["items"][0]["status"] == "awaiting_materials")
         await ok(await system.intake.post(f"/api/v1/applications/{house['id']}/materials", json={
             "received_by": "window-01", "materials": ["income_proof"]}))
+        await system.intake.staff.account("window-02", Role.window)  # the colleague handed to
         await ok(await system.intake.post(f"/api/v1/applications/{house['id']}/handover", json={
             "from_staff": "window-01", "to_staff": "window-02", "reason": "调岗"}))
         await ok(await housing.post(f"{url}/return", json={
@@ -98,7 +100,10 @@ async def test_every_staff_action_carries_its_application(
         temporary = await submit(system, rng, ["temporary_aid"])
         task = await system.task_of("civil_affairs", temporary["id"])
         assert task["assignee"] == "civil_temp_a"
-        await ok(await civil.post("/api/v1/posts/temporary_aid/away", json={
+        for holder in ("civil_temp_a", "civil_temp_b"):
+            await civil.staff.account(holder, Role.department, "civil_affairs")
+        leader = civil.as_("deputy_head", role=Role.supervisor)
+        await ok(await leader.post("/api/v1/posts/temporary_aid/away", json={
             "holder": "civil_temp_a", "approved_by": "deputy_head", "reason": "外出培训"}))
         reassigned = (temporary["id"], task["id"], "civil_affairs")
     # Out of the system: every service has shut down, its last spans written.

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from services.accounts.domain import Role
 from services.common.settings import Settings
 from services.intake.app import create_app as create_intake
 from services.notify.app import create_app as create_notify
@@ -161,10 +162,18 @@ async def test_the_first_receiver_stays_owner_until_a_recorded_hand_over(
         assert view["owner"] == "window-01"
         url = f"/api/v1/applications/{view['id']}/handover"
 
+        # The owner is the signed-in account: a colleague of the township may not hand it over.
         wrong = await intake.post(url, json={"from_staff": "window-09", "to_staff": "window-02",
                                              "reason": "换班"})
-        assert wrong.status_code == 409
+        assert wrong.status_code == 403
+        assert wrong.json()["error"]["code"] == "not_the_owner"
         assert wrong.json()["error"]["message_zh"]
+        # ... and the colleague handed to must be a window account of the same township.
+        nobody = await intake.post(url, json={"from_staff": "window-01", "to_staff": "window-02",
+                                              "reason": "调岗"})
+        assert nobody.status_code == 422
+        assert nobody.json()["error"]["fields"][0]["field"] == "to_staff"
+        await intake.staff.account("window-02", Role.window)
 
         moved = await intake.post(url, json={"from_staff": "window-01", "to_staff": "window-02",
                                              "reason": "调岗，移交同事跟进"})

@@ -80,6 +80,8 @@ class Fuzzer:
     exchanges: list[Exchange] = field(default_factory=list)
     timings: list[tuple[float, str, int]] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+    # Signs each request (tests/support/auth.py ``Signer.headers``): every API needs a caller.
+    sign: Callable[[Any], dict[str, str]] | None = None
 
     @classmethod
     def for_app(cls, app: Any, **kwargs: Any) -> Fuzzer:
@@ -101,7 +103,10 @@ class Fuzzer:
 
     def call(self, case: Case) -> Any:
         """Send one request outside any fuzzing (to seed or to look), checking nothing."""
-        return case.call(timeout=REQUEST_TIMEOUT)
+        return case.call(timeout=REQUEST_TIMEOUT, headers=self._signed(case))
+
+    def _signed(self, case: Case) -> dict[str, str] | None:
+        return self.sign(case.body) if self.sign else None
 
     # -- Fuzzing -------------------------------------------------------------------------------
 
@@ -209,7 +214,7 @@ class Fuzzer:
 
     def _exchange(self, label: str, case: Case) -> None:
         try:
-            response = case.call(timeout=REQUEST_TIMEOUT)
+            response = case.call(timeout=REQUEST_TIMEOUT, headers=self._signed(case))
         except Exception as exc:
             raise AppCrashed(f"unhandled {exc!r} (a 500 to the client)\n"
                              f"Reproduce with: {case.as_curl_command()}") from exc

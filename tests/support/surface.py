@@ -9,11 +9,13 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 from contracts import Department
+from services.accounts.domain import Role
 from services.common.settings import Settings
 from services.departments.app import create_app as create_department
 from services.intake.app import create_app as create_intake
 from services.notify.app import create_app as create_notify
 from services.routing.app import create_app as create_routing
+from tests.support.auth import Staff, StaffClient, default_role
 
 SERVICES = ["intake", "routing", "notify", "dept-education", "dept-window"]
 
@@ -26,9 +28,13 @@ def build(service: str, data_dir: Path) -> FastAPI:
             "notify": create_notify}[service](settings)
 
 
-def client(app: FastAPI) -> httpx.AsyncClient:
-    """An HTTP client to the app, its lifespan not run: no database, no broker."""
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service")
+def client(app: FastAPI, role: Role | str | None = None) -> StaffClient:
+    """An HTTP client to the app, its lifespan not run: no database, no broker (the identity
+    store opens on first use). Signed in as the service's usual caller, or ``role``."""
+    default, department = default_role(app.state.runtime.name)
+    return StaffClient(staff=Staff(app.state.authenticator.store), role=Role(role or default),
+                       department=department, ops_for_ops=True,
+                       transport=httpx.ASGITransport(app=app), base_url="http://service")
 
 
 def api_routes(app: FastAPI, method: str) -> list[RouteContext]:

@@ -10,7 +10,10 @@ from pathlib import Path
 import httpx
 
 from contracts import Department
+from services.accounts.domain import Role
+from services.common.settings import Settings
 from services.launcher.topology import ProcessSpec, topology
+from tests.support.auth import ProcessAuth, SyncStaff
 from tests.support.backends import Backend
 from tests.support.factories import application
 from tests.support.processes import Process, free_port_block, wait_ready
@@ -31,6 +34,12 @@ class ProcessSystem:
                       if s.department is None or s.department in departments}
         self.processes = {name: Process(name, spec.run_args(), self.env, log_dir)
                           for name, spec in self.specs.items()}
+        # Accounts in the system's own store; ``auth`` signs requests as the port's usual caller.
+        self.staff = SyncStaff(Settings(**backend.settings_kwargs()))
+        self.auth = ProcessAuth(self.staff, self.base)
+
+    def ops_token(self) -> str:
+        return self.staff.token("ops-test", Role.ops)
 
     @property
     def intake(self) -> str:
@@ -75,14 +84,15 @@ class Submitter(threading.Thread):
     intake answers (intake may be down or killed mid-request meanwhile)."""
 
     def __init__(self, intake: str, count: int, rng: random.Random, items: list[list[str]],
-                 pause: float = 0.0) -> None:
+                 pause: float = 0.0, auth: httpx.Auth | None = None) -> None:
         super().__init__(daemon=True)
         self.intake, self.count, self.rng, self.items, self.pause = intake, count, rng, items, pause
+        self.auth = auth  # the system's (a window account signs the applications)
         self.ids: list[str] = []
         self.retries = 0
 
     def run(self) -> None:
-        with httpx.Client(timeout=10) as http:
+        with httpx.Client(timeout=10, auth=self.auth) as http:
             for n in range(self.count):
                 body = application(self.rng, self.items[n % len(self.items)])
                 key = {"Idempotency-Key": uuid.uuid4().hex}

@@ -65,3 +65,15 @@ def test_prometheus_scrapes_the_collectors_exporter() -> None:
     assert job["honor_labels"] is True  # the service label of each target stays
     [group] = job["static_configs"]
     assert group["targets"] == [f"otel-collector:{exporter.rsplit(':', 1)[1]}"]
+
+
+def test_the_collector_scrapes_as_an_ops_account() -> None:
+    """/metrics answers other machines only with an ops token: the collector sends the one
+    compose gives it as a secret."""
+    [job] = load("deploy/otel-collector.yaml")["receivers"]["prometheus"]["config"]["scrape_configs"]
+    compose = load("docker-compose.yml")
+
+    secret = job["authorization"]["credentials_file"]
+    assert job["authorization"]["type"] == "Bearer"
+    assert secret.removeprefix("/run/secrets/") in compose["services"]["otel-collector"]["secrets"]
+    assert "ops-token" in compose["secrets"]

@@ -1,15 +1,10 @@
-"""Who may resolve a joint-meeting case, and what a repeated resolution is: no I/O."""
+"""What a repeated resolution of a joint-meeting case is: no I/O. (Who may resolve one — a
+supervisor's account — is checked where requests come in.)"""
 
-from services.common.policy import Policy
 from services.routing.models import JointMeetingCase
 
 OPEN, RESOLVED = "open", "resolved"
 ASSIGNED, REFERRED = "assigned", "referred"
-
-
-def may_resolve(by: str, policy: Policy) -> bool:
-    """The meeting's convener, or a supervisor (they chair it in the convener's absence)."""
-    return by == policy.joint_meeting.convener or by in policy.supervision.supervisors
 
 
 def is_repeat(case: JointMeetingCase, resolution: str, to: str, by: str) -> bool:

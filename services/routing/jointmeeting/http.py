@@ -2,11 +2,13 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from contracts import ITEM_NAMES
+from services.accounts.domain import Actor, Role
+from services.accounts.http import allow, claimed
 from services.common.policy import Policy
 from services.common.runtime import Runtime
 from services.common.timefmt import LocalTime
@@ -50,8 +52,14 @@ class CaseRead(BaseModel):
 _COLUMNS = [f for f in CaseRead.model_fields if f != "item_names"]
 
 
+_supervisor = allow(Role.supervisor)
+Supervisor = Annotated[Actor, Depends(_supervisor)]
+
+
 def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
-    router = APIRouter(prefix="/api/v1/joint-meeting", tags=["joint meeting"])
+    """Supervisors only (the convener's office signs in as one)."""
+    router = APIRouter(prefix="/api/v1/joint-meeting", tags=["joint meeting"],
+                       dependencies=[Depends(_supervisor)])
 
     @router.get("", response_model=list[CaseRead])
     async def cases(status: Literal["open", "resolved"] = OPEN,
@@ -64,24 +72,26 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
             return [CaseRead.of(r) for r in rows]
 
     @router.post("/{case_id}/assign", response_model=CaseRead)
-    async def assign(case_id: CaseId, body: Annotated[
+    async def assign(case_id: CaseId, actor: Supervisor, body: Annotated[
             AssignRequest, Body(openapi_examples=examples.ASSIGN)]) -> CaseRead:
         """Assign the case's items to a department of the region: a new task (TaskAssigned)
-        and the application's new routing (ApplicationRouted). 403 unless ``by`` is the
-        convener or a supervisor; 409 if the case was resolved otherwise; the same request
-        again answers as the first did."""
+        and the application's new routing (ApplicationRouted). 403 unless the caller is a
+        supervisor; 409 if the case was resolved otherwise; the same request again answers
+        as the first did."""
+        by = claimed(actor, by=body.by)
         async with runtime.uow.begin() as tx:
-            case = await handlers.assign(tx, case_id, body.department, body.by, body.note,
+            case = await handlers.assign(tx, case_id, body.department, by, body.note,
                                          policy=policy)
             return CaseRead.of(case)
 
     @router.post("/{case_id}/refer", response_model=CaseRead)
-    async def refer(case_id: CaseId, body: Annotated[
+    async def refer(case_id: CaseId, actor: Supervisor, body: Annotated[
             ReferRequest, Body(openapi_examples=examples.REFER)]) -> CaseRead:
         """Refer the case's items to a charity or social organisation (转介, ItemsReferred).
         403, 409 and repeats as for assign."""
+        by = claimed(actor, by=body.by)
         async with runtime.uow.begin() as tx:
-            case = await handlers.refer(tx, case_id, body.organisation, body.by, body.note,
+            case = await handlers.refer(tx, case_id, body.organisation, by, body.note,
                                         policy=policy)
             return CaseRead.of(case)
 

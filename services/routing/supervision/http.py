@@ -3,9 +3,11 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Depends, Query
 from sqlalchemy import select
 
+from services.accounts.domain import Actor, Role
+from services.accounts.http import allow, claimed
 from services.common.http import ApiError
 from services.common.policy import Policy
 from services.common.runtime import Runtime
@@ -20,19 +22,25 @@ from services.routing.supervision.schemas import (
     OverdueStage,
 )
 
+_supervisor = allow(Role.supervisor)
+Supervisor = Annotated[Actor, Depends(_supervisor)]
+
 
 def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
-    router = APIRouter(prefix="/api/v1/supervision", tags=["supervision"])
+    """Supervisors only."""
+    router = APIRouter(prefix="/api/v1/supervision", tags=["supervision"],
+                       dependencies=[Depends(_supervisor)])
 
     @router.post("/extensions", response_model=ExtensionRead, status_code=201)
-    async def extend(body: Annotated[
+    async def extend(actor: Supervisor, body: Annotated[
             ExtensionCreate, Body(openapi_examples=examples.EXTENSION)]) -> ExtensionRead:
-        """Extend a task's time limit by working days, days or hours: ``approved_by`` must be
-        a supervisor (403), all extensions of a task together stay within the policy's
-        ``extension`` of its items (422). Publishes TaskDeadlineExtended."""
+        """Extend a task's time limit by working days, days or hours, approved by the signed-in
+        supervisor (403 for any other role); all extensions of a task together stay within
+        the policy's ``extension`` of its items (422). Publishes TaskDeadlineExtended."""
+        approved_by = claimed(actor, approved_by=body.approved_by)
         async with runtime.uow.begin() as tx:
             extension = await handlers.extend_deadline(
-                tx, body.task_id, body.extend_by.limit(), body.approved_by, body.reason,
+                tx, body.task_id, body.extend_by.limit(), approved_by, body.reason,
                 policy=policy)
             return ExtensionRead.model_validate(extension)
 

@@ -40,7 +40,9 @@ class ExtensionCreate(BaseModel):
 
     task_id: str = Field(min_length=1, max_length=64)
     extend_by: ExtendBy
-    approved_by: StaffName = Field(description="a supervisor")
+    approved_by: StaffName | None = Field(
+        default=None, description="the signed-in supervisor's username (optional: taken from "
+                                  "the credential)")
     reason: FreeText = Field(max_length=2000)  # cleaned, then required below
 
     @field_validator("reason")

@@ -1,0 +1,1 @@
+"""Who is who: staff accounts, their credentials and roles (see ``domain``)."""
