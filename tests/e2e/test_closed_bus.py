@@ -35,7 +35,7 @@ def test_the_flow_completes_on_the_closed_bus_and_the_store_is_encrypted(
     try:
         with pytest.raises(nats.errors.Error, match="Authorization Violation"):
             asyncio.run(_anonymous(f"nats://127.0.0.1:{system.nats_port}"))
-        with httpx.Client(timeout=10) as http:
+        with httpx.Client(timeout=10, auth=system.auth) as http:
             ids = []
             for body in bodies:
                 created = http.post(f"{system.intake}/api/v1/applications", json=body)

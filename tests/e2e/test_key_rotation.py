@@ -73,8 +73,9 @@ def _private(view: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def test_rotation_while_the_system_runs_then_retire(backend: Backend, tmp_path: Path,
-                                                    http: httpx.Client, rng: random.Random) -> None:
+                                                    rng: random.Random) -> None:
     system = start_system(backend, tmp_path, "--auto-decide-after", "0")
+    http = httpx.Client(timeout=10, auth=system.auth)  # signed in as each service's caller
     try:
         first = [http.post(f"{system.intake}/api/v1/applications",
                            json=application(rng, items)).json()["id"] for items in ITEMS]
@@ -83,7 +84,7 @@ def test_rotation_while_the_system_runs_then_retire(backend: Backend, tmp_path: 
         assert set(keys_in_use(backend)) == {old}
 
         # Applications keep coming while the keys rotate.
-        during = Submitter(system.intake, 8, rng, ITEMS, pause=0.3)
+        during = Submitter(system.intake, 8, rng, ITEMS, pause=0.3, auth=system.auth)
         during.start()
         rotated = _onedoor(backend, "keys", "rotate", "--grace", "2")
         during.join(120)
@@ -112,6 +113,7 @@ def test_rotation_while_the_system_runs_then_retire(backend: Backend, tmp_path: 
                          params={"id_number": body["applicant"]["id_number"]}).json()
         assert [a["id"] for a in found["items"]] == [last]
     finally:
+        http.close()
         system.stop()
 
     # A key that does not open the data, a missing key file, a malformed key: one line each.

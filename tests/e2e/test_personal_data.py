@@ -90,7 +90,7 @@ def submit_and_complete(http: httpx.Client, intake: str, bodies: list[dict[str, 
 
 
 def test_no_file_of_a_full_run_holds_an_applicants_data_in_clear(
-        backend: Backend, tmp_path: Path, http: httpx.Client, rng: random.Random) -> None:
+        backend: Backend, tmp_path: Path, rng: random.Random) -> None:
     bodies = [_distinct(rng, application(rng, items)) for items in (
         ["dibao", "education_aid", "medical_aid"], ["temporary_aid"], ["housing_aid"])]
     bodies[0]["household"]["members"] = [{"name": "x", "relation": "子女", "student": True,
@@ -100,6 +100,7 @@ def test_no_file_of_a_full_run_holds_an_applicants_data_in_clear(
     waiting = _distinct(rng, application(rng, ["medical_aid"]))
     waiting["materials"] = []  # a one-time notice of the missing materials, by SMS
     system = start_system(backend, tmp_path, "--auto-decide-after", "0")
+    http = httpx.Client(timeout=10, auth=system.auth)  # signed in as each service's caller
     try:
         views = submit_and_complete(http, system.intake, bodies)
         held = http.post(f"{system.intake}/api/v1/applications", json=waiting).json()
@@ -118,6 +119,7 @@ def test_no_file_of_a_full_run_holds_an_applicants_data_in_clear(
         assert wal or backend.kind == "postgres"
         assert clear_in_files(backend.data_dir, [*bodies, waiting]) == {}
     finally:
+        http.close()
         assert system.stop() is not None  # every process flushed its files
         assert not survivors(system.ports())
 
@@ -131,7 +133,8 @@ def test_no_file_of_a_full_run_holds_an_applicants_data_in_clear(
     if backend.kind == "postgres":
         assert clear_in_postgres(backend.schema_prefix, everyone) == {}
     else:
-        assert len(list(data_dir.glob("*.db"))) == 10
+        # Ten services' databases and the staff accounts' (accounts.db), each searched above.
+        assert len(list(data_dir.glob("*.db"))) == 11
 
     # Readable by this user only: the directory, the key files, the databases, everything.
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
