@@ -10,7 +10,8 @@
   nothing through the unit of work (signing in, the identity store's accounts, a refusal) is
   recorded when it answers.
 - A read is recorded before its answer leaves: if the row cannot be written, the caller gets
-  a 500, not the data (a refusal goes out anyway, its row missing, with a warning logged).
+  a 500, not the data (a refusal goes out anyway, its row missing, with a warning logged):
+  the middleware, services/common/audit_middleware.py.
 - A 429 (a rate limit) is not recorded; the lock-out or block that caused it is (``note``), so
   that a flood of refused requests is not a flood of writes.
 
@@ -20,15 +21,13 @@ which case: the ``application_id`` and ``task_id`` path parameters, or what the 
 are not plain codes (a name, a number that could be a person's) are left out.
 """
 
-import logging
 import re
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,8 +35,6 @@ from services.common.audit import AuditTables, append
 from services.common.masking import mask
 from services.common.queries import declared_query_names
 from services.common.security_headers import request_id_of
-
-log = logging.getLogger(__name__)
 
 AUDIT = "onedoor_audit"  # the attribute marking a dependency that declares a route's action
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -123,6 +120,16 @@ class RequestAudit:
 _current: ContextVar[RequestAudit | None] = ContextVar("onedoor_audit", default=None)
 
 
+def begin(scope: dict[str, Any]) -> tuple[RequestAudit, Token[RequestAudit | None]]:
+    """A request starts: its ``RequestAudit``, current until ``end``."""
+    ctx = RequestAudit(scope)
+    return ctx, _current.set(ctx)
+
+
+def end(token: Token[RequestAudit | None]) -> None:
+    _current.reset(token)
+
+
 def note_actor(account_id: str, username: str, role: str) -> None:
     """The request's caller, as its credential says."""
     if (ctx := _current.get()) is not None:
@@ -172,61 +179,3 @@ def _code(value: Any) -> str | None:
     """``value`` if it is a plain id or code, and could not be a person's number."""
     text = str(value) if value is not None else ""
     return text if _CODE.fullmatch(text) and mask(text) == text else None
-
-
-_UNRECORDED = {"error": {"code": "audit_unavailable", "fields": [],
-                         "message": "The access could not be recorded; nothing was shown.",
-                         "message_zh": "无法记录本次访问（审计日志不可写），未返回数据，请稍后重试。"}}
-
-
-class AuditTrail:
-    """ASGI middleware of every service: the request's ``RequestAudit`` for its handlers, and
-    its row written as it answers (unless its change's row was committed with the change)."""
-
-    def __init__(self, app: Any, runtime: Any) -> None:
-        self.app, self.runtime = app, runtime
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        ctx = RequestAudit(scope)
-        token = _current.set(ctx)
-        state = {"started": False, "refused": False}
-
-        async def recorded_first(message: Any) -> None:
-            if message["type"] == "http.response.start" and not state["started"]:
-                state["started"] = True
-                try:
-                    await self._record(ctx, message["status"])
-                except Exception as exc:
-                    if message["status"] >= 300:  # a refusal: it shows nothing to withhold
-                        log.warning("audit row of a refused request not written: %r", exc)
-                    else:
-                        log.exception("audit row not written: the answer is withheld")
-                        state["refused"] = True
-                        await JSONResponse(_UNRECORDED, status_code=500)(scope, receive, send)
-            if not state["refused"]:
-                await send(message)
-
-        try:
-            await self.app(scope, receive, recorded_first)
-        except Exception:
-            if not state["started"]:  # the server answers 500: record that
-                try:
-                    await self._record(ctx, 500)
-                except Exception:
-                    log.exception("audit row of a failed request not written")
-            raise
-        finally:
-            _current.reset(token)
-
-    async def _record(self, ctx: RequestAudit, status: int) -> None:
-        if ctx.recorded == status or (status == 429 and not ctx.forced):
-            return
-        entry = ctx.entry(status)
-        if entry is None:
-            return
-        runtime = self.runtime
-        async with runtime.db.writing() as session:
-            await append(session, runtime.tables.audit, entry, runtime.clock.now())

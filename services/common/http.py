@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.common import audit_api
-from services.common.audit_trail import AuditTrail
+from services.common.audit_middleware import AuditTrail
 from services.common.docs import install_docs
 from services.common.glossary import PATTERN_TEXTS, REASONS_ZH, expected_zh, field_zh
 from services.common.metrics import HttpMetrics, consumer_states, metrics_router

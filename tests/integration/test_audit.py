@@ -193,3 +193,28 @@ async def test_supervisors_filter_the_trail_by_time(tmp_path: Any,
             3, ["2026-03-02T11:00:00+08:00"])
         bad = await supervisor.get("/api/v1/audit", params={"action": "delete"})
         assert bad.status_code == 422
+
+
+async def test_no_read_without_its_row_and_no_change_either(
+        tmp_path: Any, nats_server: NatsServer, rng: random.Random,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    app = create_intake(Settings(nats_url=nats_server.url, data_dir=tmp_path))
+    async with running(app) as intake:
+        body = application(rng, ["housing_aid"])
+        view = (await intake.post("/api/v1/applications", json=body)).json()
+
+        async def unwritable(*_: Any, **__: Any) -> int:
+            raise DBAPIError("INSERT INTO audit_log", {}, Exception("disk full"))
+
+        monkeypatch.setattr("services.common.audit_middleware.append", unwritable)
+        monkeypatch.setattr("services.common.audit_trail.append", unwritable)
+        withheld = await intake.get(f"/api/v1/applications/{view['id']}")
+        assert withheld.status_code == 500
+        assert withheld.json()["error"]["code"] == "audit_unavailable"
+        assert body["applicant"]["name"] not in withheld.text
+        assert (await intake.get("/api/v1/applications/no-such-one")).status_code == 404
+        with pytest.raises(DBAPIError):  # a 500: the change rolled back with its row
+            await intake.post("/api/v1/applications", json=application(rng, ["dibao"]))
+        monkeypatch.undo()
+        listed = (await intake.get("/api/v1/applications")).json()
+        assert [a["id"] for a in listed["items"]] == [view["id"]]
