@@ -100,7 +100,7 @@ class RequestAudit:
         params = self.scope.get("path_params") or {}
         found = {k: _code(params.get(k)) for k in CASE}
         found |= {k: _code(self.ids.get(k)) for k in CASE if self.ids.get(k)}
-        target = self.ids.get("target") or ", ".join(
+        target = _plain(self.ids.get("target")) or ", ".join(
             f"{k}={code}" for k, v in params.items() if k not in CASE and (code := _code(v)))
         names = {n for n, _ in parse_qsl(self.scope.get("query_string", b"").decode("latin-1"),
                                          keep_blank_values=True)}
@@ -173,6 +173,13 @@ async def record_change(ctx: RequestAudit, session: AsyncSession, tables: AuditT
     if entry is not None:
         await append(session, tables, entry, now)
     return status
+
+
+def _plain(text: str | None) -> str | None:
+    """``text`` if it is made of codes only (``username=jy-09``), and names no one's number."""
+    if text and re.fullmatch(r"[A-Za-z0-9_.:@=, -]{1,200}", text) and mask(text) == text:
+        return text
+    return None
 
 
 def _code(value: Any) -> str | None:

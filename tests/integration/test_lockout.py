@@ -1,25 +1,31 @@
 """Guessing is slowed (issue 9): an account is locked after five wrong passwords (the sixth
 attempt is a 429 even with the right password) until the lock time has passed — moved on
 the services' clock, not waited for; one address trying many accounts is locked too; a burst
-of invalid tokens from one address is refused (429) for a while. Each lock is in the audit."""
+of invalid tokens from one address is refused (429) for a while. Each lock is in the audit.
+A page of its own limits its failures per address with the same counts."""
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from services.accounts import handlers
 from services.accounts.domain import Role
+from services.accounts.http import public
 from services.common.clock import MovableClock
+from services.common.http import ApiError
+from services.common.ratelimit import Attempt, Rule, per_address
 from services.common.settings import Settings
 from services.intake.app import create_app as create_intake
 from services.routing.app import create_app as create_routing
 from tests.integration.test_audit import audit_rows, one_row
 from tests.integration.test_departments_rules import START
 from tests.support.apps import running
+from tests.support.backends import Backend
 from tests.support.nats import NatsServer
+from tests.support.surface import build
 
 PASSWORD = "correct horse battery"
 
@@ -35,18 +41,18 @@ async def _account(app: FastAPI, username: str) -> None:
         password=PASSWORD)
 
 
-def _locked(response: httpx.Response) -> dict[str, Any]:
+def _locked(response: httpx.Response, most: int = 15 * 60) -> dict[str, Any]:
     assert response.status_code == 429, response.text
-    assert 1 <= int(response.headers["retry-after"]) <= 15 * 60, response.headers
+    assert 1 <= int(response.headers["retry-after"]) <= most, response.headers
     error = response.json()["error"]
     assert error["code"] == "too_many_attempts" and "锁定" in error["message_zh"], error
     return error
 
 
 async def test_the_sixth_wrong_password_locks_the_account_until_the_lock_time_has_passed(
-        tmp_path: Path, nats_server: NatsServer) -> None:
+        backend: Backend, nats_server: NatsServer) -> None:
     clock = MovableClock(START)
-    app = create_intake(Settings(nats_url=nats_server.url, data_dir=tmp_path), clock)
+    app = create_intake(Settings(nats_url=nats_server.url, **backend.settings_kwargs()), clock)
     async with running(app), _from(app, "10.1.1.1") as client:
         await _account(app, "lock-me")
         await _account(app, "neighbour")
@@ -101,9 +107,9 @@ async def test_one_address_trying_many_accounts_is_locked(tmp_path: Path,
 
 
 async def test_a_burst_of_invalid_tokens_from_one_address_is_refused_for_a_while(
-        tmp_path: Path, nats_server: NatsServer) -> None:
+        backend: Backend, nats_server: NatsServer) -> None:
     clock = MovableClock(START)
-    settings = Settings(nats_url=nats_server.url, data_dir=tmp_path, token_failures=10)
+    settings = Settings(nats_url=nats_server.url, token_failures=10, **backend.settings_kwargs())
     app = create_routing(settings, clock)
     async with running(app) as routing, _from(app, "10.4.4.4") as attacker, \
             _from(app, "10.5.5.5") as bystander:
@@ -130,3 +136,33 @@ def test_the_limits_are_settings_with_sane_defaults() -> None:
     assert (settings.login_failures, settings.login_window_minutes,
             settings.login_lock_minutes) == (5, 15, 15)
     assert settings.token_failures >= 20 and timedelta(minutes=settings.token_lock_minutes)
+
+
+async def test_an_applicant_page_can_limit_its_failures_per_address(tmp_path: Path) -> None:
+    """The reusable form (services/common/ratelimit.py) for the applicant's pages to come."""
+    app = build("notify", tmp_path)
+    clock = MovableClock(START)
+    app.state.limiter.clock = clock
+    checks = Rule("status-page", attempts=3, window=timedelta(minutes=10),
+                  lock=timedelta(minutes=30))
+    router = APIRouter()
+
+    @router.get("/api/v1/status/{code}", dependencies=[Depends(public())])
+    async def status(code: str, attempt: Annotated[Attempt, Depends(per_address(checks))]
+                     ) -> dict[str, str]:
+        if code != "right":
+            await attempt.failed()
+            raise ApiError(404, "not_found", "No such application.", "未找到该申请。")
+        await attempt.succeeded()
+        return {"status": "in_progress"}
+
+    app.include_router(router)
+    async with _from(app, "10.6.6.6") as guesser, _from(app, "10.7.7.7") as applicant:
+        for _ in range(2):
+            assert (await guesser.get("/api/v1/status/guess")).status_code == 404
+        # The third failure locks at once, for half an hour.
+        assert _locked(await guesser.get("/api/v1/status/guess"), 1800)
+        assert _locked(await guesser.get("/api/v1/status/right"), 1800)
+        assert (await applicant.get("/api/v1/status/right")).status_code == 200
+        clock.advance(minutes=31)
+        assert (await guesser.get("/api/v1/status/right")).status_code == 200
