@@ -5,7 +5,9 @@ declares about who may call it (``allow``, ``own_department``, ``loopback_or``, 
 or (when configured) an OIDC access token. A resolved credential is kept
 ``auth_cache_seconds`` so that the store is not read on every request, and a disabled account
 is refused within those seconds. 401 without a valid credential, 403 for a role that may not,
-both in the common bilingual error body with ``WWW-Authenticate: Bearer``.
+both in the common bilingual error body with ``WWW-Authenticate: Bearer``. A client address
+that sends too many invalid credentials is refused for a while (429, ``token_failures``
+settings), its block recorded in the audit trail.
 """
 
 import contextlib
@@ -14,6 +16,7 @@ import ipaddress
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -21,10 +24,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.accounts import domain
 from services.accounts.domain import Actor, Role
+from services.accounts.models import RATE_LIMITS
 from services.accounts.oidc import OidcRefused, OidcSettings, OidcVerifier, looks_like_jwt
 from services.accounts.store import AccountStore
+from services.common import audit_trail
 from services.common.access import mark_access
+from services.common.clock import Clock, SystemClock
 from services.common.http import ApiError
+from services.common.ratelimit import Limiter, Rule, client_address, too_many
 from services.common.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,13 +58,24 @@ def forbidden(message: str, message_zh: str, code: str = "forbidden") -> ApiErro
 class Authenticator:
     """Resolves a request's bearer credential to an ``Actor`` (or refuses it)."""
 
-    def __init__(self, settings: Settings, store: AccountStore | None = None) -> None:
+    def __init__(self, settings: Settings, store: AccountStore | None = None,
+                 clock: Clock | None = None) -> None:
         self.store = store or AccountStore(settings)
         self.region = settings.region
         self.ttl = settings.auth_cache_seconds
         config = OidcSettings.of(settings)
         self.oidc = OidcVerifier(config) if config else None
         self._cache: dict[str, tuple[float, Actor]] = {}
+        # Counted in the identity store, which every process of every service shares.
+        self.limiter = Limiter(self.store, RATE_LIMITS, clock or SystemClock(),
+                               sqlite_db=self.store.db.is_sqlite)
+        self.bad_tokens = Rule("token-address", settings.token_failures,
+                               timedelta(minutes=settings.token_window_minutes),
+                               timedelta(minutes=settings.token_lock_minutes))
+
+    def keep_time(self, clock: Clock) -> None:
+        """Count attempts by the service's clock (tests move it instead of waiting)."""
+        self.limiter.clock = clock
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -68,10 +86,14 @@ class Authenticator:
         finally:
             await self.store.close()
 
-    async def actor(self, credentials: HTTPAuthorizationCredentials | None) -> Actor:
-        """The caller; 401 unless the credential is valid now."""
+    async def actor(self, credentials: HTTPAuthorizationCredentials | None,
+                    client: str | None = None) -> Actor:
+        """The caller; 401 unless the credential is valid now; 429 while ``client`` (its
+        address) is blocked for sending too many invalid ones."""
         if credentials is None or not credentials.credentials:
             raise unauthenticated()
+        if client and (until := self.limiter.locked_here(self.bad_tokens, client)):
+            raise too_many(until, self.limiter.clock.now())
         token = credentials.credentials
         key = hashlib.sha256(token.encode()).hexdigest()
         now = time.monotonic()
@@ -81,11 +103,25 @@ class Authenticator:
         actor = await self._resolve(token)
         if actor is None:
             self._cache.pop(key, None)
+            await self._invalid(client)
             raise unauthenticated("invalid")
         if len(self._cache) >= _CACHE_MAX:
             self._cache.clear()
         self._cache[key] = (now, actor)
         return actor
+
+    async def _invalid(self, client: str | None) -> None:
+        """Count an invalid credential of ``client``; 429 once it is blocked (the request
+        that blocks it, still a 401, is recorded in the audit trail)."""
+        if not client:
+            return
+        until, now_blocked = await self.limiter.failed(self.bad_tokens, client)
+        if now_blocked:  # this one is still a 401; the next ones are 429s
+            log.warning("a client address is blocked after %d invalid credentials",
+                        self.bad_tokens.attempts)
+            audit_trail.note("blocked")
+        elif until is not None:
+            raise too_many(until, self.limiter.clock.now())
 
     async def _resolve(self, token: str) -> Actor | None:
         if token.startswith(domain.TOKEN_PREFIX):
@@ -104,7 +140,8 @@ class Authenticator:
 
     def guards(self) -> dict[str, Any]:
         """What ``services.common.http.service_app`` guards its shared routes with."""
-        return {"ops": allow(Role.ops), "health": loopback_or(Role.ops)}
+        return {"ops": allow(Role.ops), "health": loopback_or(Role.ops),
+                "audit": allow(Role.supervisor)}
 
     def check_region(self, actor: Actor) -> None:
         if actor.region is not None and actor.region != self.region:
@@ -127,7 +164,8 @@ def allow(*roles: Role) -> Callable[..., Awaitable[Actor]]:
 
     async def caller(request: Request, credentials: Bearer) -> Actor:
         auth = authenticator_of(request)
-        actor = await auth.actor(credentials)
+        actor = await auth.actor(credentials, client_address(request))
+        audit_trail.note_actor(actor.account_id, actor.username, actor.role)
         if actor.role not in allowed:
             raise forbidden(f"this needs the role {en}; you are {actor.role}",
                             f"无权操作：需要{zh}角色")

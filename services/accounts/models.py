@@ -1,4 +1,5 @@
-"""The identity store's tables: accounts, and the API tokens each holds (hashed)."""
+"""The identity store's tables: accounts, the API tokens each holds (hashed), and the failed
+attempts counted against accounts and client addresses (services/common/ratelimit.py)."""
 
 from datetime import datetime
 
@@ -6,6 +7,7 @@ from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UtcDateTime
+from services.common.ratelimit import rate_limit_table
 
 
 class Base(DeclarativeBase):
@@ -45,3 +47,7 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+# Shared by every process of every service: sign-in lock-outs, invalid-credential blocks.
+RATE_LIMITS = rate_limit_table(Base.metadata)

@@ -4,15 +4,18 @@ a password, who am I, and the administrators' accounts API."""
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path
+from fastapi import APIRouter, Body, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.accounts import handlers
+from services.accounts import handlers, lockout
 from services.accounts.domain import Actor, Role
 from services.accounts.handlers import AccountError, NewAccount
 from services.accounts.http import Authenticator, allow, authenticated, public, unauthenticated
+from services.accounts.lockout import LockedOut, SignInRules
 from services.accounts.models import Account
+from services.common import audit_trail
 from services.common.http import ApiError
+from services.common.ratelimit import client_address, too_many
 from services.common.text import StaffName
 from services.common.timefmt import LocalTime
 
@@ -92,17 +95,29 @@ class Credentials(BaseModel):
 
 
 def build_router(authenticator: Authenticator, departments: list[str],
-                 login_hours: float) -> APIRouter:
+                 login_hours: float, rules: SignInRules) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["accounts"])
-    store = authenticator.store
+    store, limiter = authenticator.store, authenticator.limiter
     admin = [Depends(allow(Role.admin))]
 
-    @router.post("/auth/login", response_model=LoginRead, dependencies=[Depends(public())])
-    async def login(body: Annotated[LoginRequest, Body(openapi_examples=LOGIN)]) -> LoginRead:
+    @router.post("/auth/login", response_model=LoginRead, responses={429: {
+        "description": "Locked after too many failed attempts: wait Retry-After seconds"}},
+        dependencies=[Depends(public()), Depends(audit_trail.audited("sign_in"))])
+    async def login(request: Request,
+                    body: Annotated[LoginRequest, Body(openapi_examples=LOGIN)]) -> LoginRead:
         """A username and password for a bearer token that expires (401 if either is wrong,
-        without saying which)."""
-        issued = await handlers.login(store, body.username, body.password,
-                                      timedelta(hours=login_hours))
+        without saying which). After too many failures the account (or the client address)
+        is locked for a while: 429 with Retry-After, even for the right password."""
+        if (account := await store.account(body.username)) is not None:
+            audit_trail.note_actor(account.id, account.username, account.role)
+        try:
+            outcome = await lockout.sign_in(store, limiter, rules, body.username, body.password,
+                                            client_address(request), timedelta(hours=login_hours))
+        except LockedOut as exc:
+            raise too_many(exc.until, limiter.clock.now()) from None
+        issued = outcome.issued
+        if outcome.locked_now:
+            audit_trail.note("lockout")
         if issued is None or issued.token is None or issued.expires_at is None:
             raise unauthenticated("invalid")
         return LoginRead(access_token=issued.token, expires_at=issued.expires_at,
@@ -115,7 +130,8 @@ def build_router(authenticator: Authenticator, departments: list[str],
                          role=actor.role, department=actor.department,
                          township=actor.township, via=actor.via)
 
-    @router.get("/accounts", response_model=list[AccountRead], dependencies=admin)
+    @router.get("/accounts", response_model=list[AccountRead],
+                dependencies=[*admin, Depends(audit_trail.audited())])
     async def accounts() -> list[Account]:
         """Every account (administrators)."""
         return await store.accounts()
@@ -125,6 +141,7 @@ def build_router(authenticator: Authenticator, departments: list[str],
         """A new account, with a password and a token shown once (administrators)."""
         new = NewAccount(body.username, body.display_name, body.role, body.department,
                          body.township)
+        audit_trail.about(target=f"username={body.username}")
         with translated():
             issued = await handlers.add_account(store, new, departments=departments)
         return _credentials(issued)

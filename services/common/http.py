@@ -16,10 +16,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.common import audit_api
+from services.common.audit_middleware import AuditTrail
 from services.common.docs import install_docs
 from services.common.glossary import PATTERN_TEXTS, REASONS_ZH, expected_zh, field_zh
 from services.common.metrics import HttpMetrics, consumer_states, metrics_router
 from services.common.queries import reject_unknown_query
+from services.common.security_headers import SecurityHeaders, cors_origins
 from services.common.tracing import TracingMiddleware
 
 log = logging.getLogger(__name__)
@@ -171,6 +174,8 @@ _ERROR_STATUSES = {400: "Malformed request (e.g. not JSON)",
                    403: "Your role or account may not do this", 404: "Not found",
                    409: "Conflicts with the current state", 413: "Request body too large",
                    422: "Invalid fields, all listed at once (English and Chinese)",
+                   429: "Too many invalid credentials from this address: wait Retry-After "
+                        "seconds",
                    500: "Internal error; nothing was saved"}
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text} for status, text in _ERROR_STATUSES.items()}
@@ -183,7 +188,10 @@ def service_app(title: str, runtime: Any, lifespan: Any = None, *, authenticator
 
     ``authenticator`` (services/accounts/http.py) resolves callers; it is opened and closed
     with the app, and guards the shared routes (``/health``, ``/ready`` and ``/metrics`` open
-    to loopback clients only, the operations API to the ops role)."""
+    to loopback clients only, the operations API to the ops role, the audit trail to
+    supervisors). Every request that reads personal data or changes anything leaves an audit
+    row (services/common/audit_trail.py); every response carries the security headers and a
+    request id, and CORS headers only for the configured origins (security_headers.py)."""
     inner = lifespan or runtime.lifespan
 
     @contextlib.asynccontextmanager
@@ -196,10 +204,20 @@ def service_app(title: str, runtime: Any, lifespan: Any = None, *, authenticator
     install_docs(app)
     app.state.runtime = runtime
     app.state.authenticator = authenticator
+    authenticator.keep_time(runtime.clock)
+    app.state.limiter = authenticator.limiter  # for services.common.ratelimit.per_address
     install_error_handlers(app)
+    app.add_middleware(AuditTrail, runtime=runtime)
     app.add_middleware(TracingMiddleware, provider=runtime.tracer_provider)
     app.add_middleware(HttpMetrics, metrics=runtime.metrics)
-    app.include_router(health_router(runtime, authenticator.guards()))
+    guards = authenticator.guards()
+    app.include_router(health_router(runtime, guards))
+    app.include_router(audit_api.build_router(runtime), dependencies=[Depends(guards["audit"])])
+    # Around Starlette's own error middleware too, so that its 500s carry the headers.
+    settings = runtime.settings
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(  # type: ignore[method-assign]
+        build_stack(), origins=cors_origins(settings.cors_origins), https=settings.https)
     return app
 
 

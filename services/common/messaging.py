@@ -1,4 +1,5 @@
-"""Tables every service keeps for reliable messaging: outbox, processed messages, dead letters.
+"""Tables every service keeps for reliable messaging: outbox, processed messages, dead letters
+— and its audit trail (services/common/audit.py), written in the same transactions.
 
 The outbox and the dead letters hold whole messages, personal data included: stored sealed
 (``EncryptedBytes``)."""
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Text,
 )
 
+from services.common.audit import AuditTables, audit_tables
 from services.common.db import UtcDateTime
 from services.common.sealed_types import EncryptedBytes
 
@@ -25,10 +27,11 @@ class MessagingTables:
     outbox: Table
     processed: Table
     dead_letters: Table
+    audit: AuditTables
 
 
 def messaging_tables(metadata: MetaData) -> MessagingTables:
-    """Add the messaging tables to a service's metadata (each service has its own)."""
+    """Add the messaging and audit tables to a service's metadata (each service has its own)."""
     outbox = Table(
         # An event written in the same transaction as the change that caused it; the relay
         # publishes it and stamps ``published_at`` on the JetStream ack.
@@ -69,4 +72,4 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("replayed_at", UtcDateTime()),
         Column("replay_error", Text),
     )
-    return MessagingTables(outbox, processed, dead_letters)
+    return MessagingTables(outbox, processed, dead_letters, audit_tables(metadata))

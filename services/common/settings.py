@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import ByteSize, SecretStr
+from pydantic import ByteSize, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -78,6 +78,22 @@ class Settings(BaseSettings):
     oidc_role_claim: str = "onedoor_role"  # window, department, supervisor, ops or admin
     oidc_department_claim: str = "onedoor_department"
     oidc_township_claim: str = "onedoor_township"
+    # Signing in (POST /api/v1/auth/login): an account is locked for ``login_lock_minutes``
+    # after ``login_failures`` wrong passwords within ``login_window_minutes``; a client
+    # address likewise after ``login_address_failures`` (any accounts). Locked: 429.
+    login_failures: int = Field(default=5, ge=1)
+    login_address_failures: int = Field(default=20, ge=1)
+    login_window_minutes: float = Field(default=15.0, gt=0)
+    login_lock_minutes: float = Field(default=15.0, gt=0)
+    # Invalid bearer credentials from one client address (guessing, credential stuffing):
+    # after this many within the window, its requests are refused (429) for the lock time.
+    token_failures: int = Field(default=50, ge=1)
+    token_window_minutes: float = Field(default=5.0, gt=0)
+    token_lock_minutes: float = Field(default=5.0, gt=0)
+    # Browser origins allowed to call the APIs (CORS), separated by commas; none by default.
+    cors_origins: str = ""
+    # Served over HTTPS (behind a TLS proxy): every answer says Strict-Transport-Security.
+    https: bool = False
 
     @property
     def nats_servers(self) -> list[str]:

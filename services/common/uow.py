@@ -10,6 +10,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import Envelope
+from services.common import audit_trail
 from services.common.clock import Clock
 from services.common.crypto import Keyring
 from services.common.db import Database
@@ -105,6 +106,12 @@ class UnitOfWork:
                 yield tx
                 if tx.outbox:
                     await session.execute(insert(self.tables.outbox), tx.outbox)
+                # A staff request's change: its audit row commits with it, or not at all.
+                if (change := audit_trail.pending_change()) is not None:
+                    status = await audit_trail.record_change(change, session, self.tables.audit,
+                                                             self.clock.now())
+        if change is not None:
+            change.recorded = status
         if tx.outbox:
             self._on_commit()
         for callback in tx.after_commit:

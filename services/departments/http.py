@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from contracts import Department
 from services.accounts.domain import Actor, Role
 from services.accounts.http import claimed, own_department
+from services.common.audit_trail import about, audited
 from services.common.http import ApiError
 from services.common.policy import Policy
 from services.common.runtime import Runtime
@@ -50,6 +51,12 @@ def build_router(runtime: Runtime, department: Department, policy: Policy) -> AP
         Depends(request_attributes({DEPARTMENT: str(department)})), Depends(guard)])
 
     def read(task: Task, actor: Actor) -> TaskRead:
+        """The task, as ``shown``, for a request about this one task (its audit row names the
+        task's application)."""
+        about(application_id=task.application_id, task_id=task.id)
+        return shown(task, actor)
+
+    def shown(task: Task, actor: Actor) -> TaskRead:
         """The task as ``actor`` may see it: of the applicant, a department's staff see in
         full only what the task's items need (region policy); supervisors everything."""
         rules = rules_for(policy, task.items)
@@ -62,7 +69,9 @@ def build_router(runtime: Runtime, department: Department, policy: Policy) -> AP
             "separation_of_duties": rules.separation_of_duties,
             "emergency_cap_yuan": rules.emergency_cap_yuan})
 
-    @router.get("/tasks", response_model=TaskPage)
+    reads = [Depends(audited())]  # each call leaves an audit row (common/audit_trail.py)
+
+    @router.get("/tasks", response_model=TaskPage, dependencies=reads)
     async def tasks(
         actor: Staff,
         status: TaskStatus | None = None,
@@ -83,12 +92,13 @@ def build_router(runtime: Runtime, department: Department, policy: Policy) -> AP
             query = query.where(is_open if open_ else ~is_open)
         async with runtime.db.reading() as session:
             total = await session.scalar(select(func.count()).select_from(query.subquery()))
-            rows = await session.scalars(query.order_by(Task.due_at, Task.id)
-                                         .offset(offset).limit(limit))
-            return TaskPage(items=[read(t, actor) for t in rows], total=total or 0,
-                            offset=offset, limit=limit)
+            rows = (await session.scalars(query.order_by(Task.due_at, Task.id)
+                                          .offset(offset).limit(limit))).all()
+        about(results=len(rows))
+        return TaskPage(items=[shown(t, actor) for t in rows], total=total or 0,
+                        offset=offset, limit=limit)
 
-    @router.get("/tasks/{task_id}", response_model=TaskRead)
+    @router.get("/tasks/{task_id}", response_model=TaskRead, dependencies=reads)
     async def task(task_id: Id, actor: Staff) -> TaskRead:
         async with runtime.db.reading() as session:
             found = await session.get(Task, task_id)
@@ -96,12 +106,13 @@ def build_router(runtime: Runtime, department: Department, policy: Policy) -> AP
             raise _not_found()
         return read(found, actor)
 
-    @router.get("/tasks/{task_id}/history", response_model=list[HistoryRead])
+    @router.get("/tasks/{task_id}/history", response_model=list[HistoryRead], dependencies=reads)
     async def history(task_id: Id) -> list[HistoryRead]:
         """Every change to the task, oldest first: who, when, what and why."""
         async with runtime.db.reading() as session:
-            if await session.get(Task, task_id) is None:
+            if (task := await session.get(Task, task_id)) is None:
                 raise _not_found()
+            about(application_id=task.application_id)
             rows = await session.scalars(select(TaskHistory).where(TaskHistory.task_id == task_id)
                                          .order_by(TaskHistory.id))
             return [HistoryRead.model_validate(r) for r in rows]

@@ -7,6 +7,7 @@ from fastapi import Depends, FastAPI
 from contracts import Department
 from services.accounts import routes as accounts
 from services.accounts.http import Authenticator, authenticated
+from services.accounts.lockout import SignInRules
 from services.common.clock import Clock
 from services.common.http import service_app
 from services.common.policy import load_policy
@@ -37,5 +38,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(deadlines.build_router(policy), dependencies=staff)
     app.include_router(catalogue.build_router(policy), dependencies=staff)
     app.include_router(accounts.build_router(authenticator, [d.value for d in Department],
-                                             settings.login_token_hours))
+                                             settings.login_token_hours,
+                                             SignInRules.of(settings)))
     return app

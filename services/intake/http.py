@@ -14,6 +14,7 @@ from services.accounts.domain import (
     sees_personal_data_in_full,
 )
 from services.accounts.http import Authenticator, allow, authenticated, claimed, forbidden
+from services.common.audit_trail import about, audited
 from services.common.http import ApiError
 from services.common.policy import Policy
 from services.common.runtime import Runtime
@@ -37,6 +38,7 @@ Id = Annotated[str, Path(min_length=1, max_length=64)]
 Window = Annotated[Actor, Depends(allow(Role.window))]
 # Operations staff read too (to follow an application), with personal data masked.
 Reader = Annotated[Actor, Depends(allow(Role.window, Role.supervisor, Role.ops))]
+READS = [Depends(audited())]  # each call leaves an audit row (services/common/audit_trail.py)
 
 
 def build_router(runtime: Runtime, policy: Policy, authenticator: Authenticator) -> APIRouter:
@@ -58,6 +60,7 @@ def build_router(runtime: Runtime, policy: Policy, authenticator: Authenticator)
                         tx, data, idempotency_key=idempotency_key, policy=policy,
                         received_by=received_by, township=actor.township)
                     application_id = app.id
+                    about(application_id=application_id)  # in the row committed with it
                 break
             except IntegrityError:
                 # Two requests with one Idempotency-Key raced: the other committed first, so
@@ -107,7 +110,8 @@ def build_router(runtime: Runtime, policy: Policy, authenticator: Authenticator)
             await handlers.hand_over(tx, application_id, data, from_staff=from_staff)
         return await _read(application_id, actor)
 
-    @router.get("/applications/{application_id}", response_model=ApplicationRead)
+    @router.get("/applications/{application_id}", response_model=ApplicationRead,
+                dependencies=READS)
     async def read(application_id: Annotated[str, Path(
             min_length=1, max_length=64,
             description="the application's id, or its receipt number (YD20261201-ABC234)")],
@@ -116,7 +120,7 @@ def build_router(runtime: Runtime, policy: Policy, authenticator: Authenticator)
         A window reads its own township's applications; supervisors every one."""
         return await _read(application_id, actor)
 
-    @router.get("/applications", response_model=ApplicationPage)
+    @router.get("/applications", response_model=ApplicationPage, dependencies=READS)
     async def search(
         actor: Reader,
         status: ApplicationStatus | None = None,
@@ -149,6 +153,7 @@ def build_router(runtime: Runtime, policy: Policy, authenticator: Authenticator)
                 township=actor.township)
         if not full:
             page.items = [privacy.masked_summary(a) for a in page.items]
+        about(results=len(page.items))
         return page
 
     @router.get("/departments", response_model=list[DepartmentRead],
@@ -166,6 +171,7 @@ def build_router(runtime: Runtime, policy: Policy, authenticator: Authenticator)
             found = await views.get_application(session, application_id, policy)
         if found is None:
             raise NOT_FOUND
+        about(application_id=found.id)  # a receipt number may have named it
         if not may_read_application(actor, found.township):
             raise forbidden("this application was received in another township",
                             "该申请不属于本乡镇，无权查看或办理", "other_township")

@@ -1,8 +1,8 @@
 """``onedoor``: ``up`` runs the whole system; ``run`` runs one service alone; the rest ask it.
 
 Log lines of the commands that answer a question (``status``, ``dead-letters``, ``policy``,
-``deadline``, ``trace``) go to stderr, so that their stdout holds their answer alone and can
-be piped; ``up`` is a console, its own lines and its children's on stdout.
+``deadline``, ``trace``, ``audit``) go to stderr, so that their stdout holds their answer alone
+and can be piped; ``up`` is a console, its own lines and its children's on stdout.
 """
 
 import argparse
@@ -17,7 +17,7 @@ from contracts import Department
 from services.common import logs
 from services.common.crypto import KeyProblem
 from services.common.instance import InstanceConflict
-from services.launcher import keys, natscmd, ops, options, policycmd, staff, status, trace
+from services.launcher import audit, keys, natscmd, ops, options, policycmd, staff, status, trace
 from services.launcher.preflight import (
     CONFIG_ERROR,
     ConfigError,
@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(keys.run(args))
     elif args.command == "staff":
         sys.exit(staff.run(args))
+    elif args.command == "audit":
+        sys.exit(audit.run(args))
     elif args.command == "up":
         try:
             sys.exit(asyncio.run(up(args)))
@@ -75,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
                                 metavar="COMMAND")
     options.add_up(sub)
     options.add_run(sub)
+    audit.add_parser(sub)
     keys.add_parser(sub)
     ops.add_parser(sub)
     natscmd.add_parser(sub)

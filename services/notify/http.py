@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from services.accounts.domain import Role
 from services.accounts.http import allow
+from services.common.audit_trail import about, audited
 from services.common.runtime import Runtime
 from services.common.timefmt import LocalTime
 from services.notify.models import NoticeRow
@@ -33,12 +34,16 @@ def build_router(runtime: Runtime) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["notices"],
                        dependencies=[Depends(allow(Role.supervisor))])
 
-    @router.get("/applications/{application_id}/notices", response_model=list[NoticeRead])
+    @router.get("/applications/{application_id}/notices", response_model=list[NoticeRead],
+                dependencies=[Depends(audited())])
     async def notices(application_id: Id) -> list[NoticeRead]:
+        """The application's notices as sent (each call leaves an audit row)."""
         async with runtime.db.reading() as session:
             rows = await session.scalars(select(NoticeRow)
                                          .where(NoticeRow.application_id == application_id)
                                          .order_by(NoticeRow.created_at, NoticeRow.id))
-            return [NoticeRead.model_validate(r) for r in rows]
+            notices = [NoticeRead.model_validate(r) for r in rows]
+        about(results=len(notices))
+        return notices
 
     return router

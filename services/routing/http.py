@@ -12,6 +12,7 @@ from sqlalchemy import select
 from contracts import Department
 from services.accounts.domain import Actor, Role, sees_personal_data_in_full
 from services.accounts.http import allow
+from services.common.audit_trail import about, audited
 from services.common.http import ApiError
 from services.common.logs import mask
 from services.common.runtime import Runtime
@@ -87,8 +88,10 @@ def _shown(actor: Actor, model: M) -> M:
 def build_router(runtime: Runtime) -> APIRouter:
     """Supervisors (reports) and operations staff (masked)."""
     router = APIRouter(prefix="/api/v1", tags=["ledger"], dependencies=[Depends(_reader)])
+    reads = [Depends(audited())]  # each call leaves an audit row (common/audit_trail.py)
 
-    @router.get("/applications/{application_id}/handoffs", response_model=list[HandoffRead])
+    @router.get("/applications/{application_id}/handoffs", response_model=list[HandoffRead],
+                dependencies=reads)
     async def handoffs(application_id: Id, actor: Reader) -> list[HandoffRead]:
         """Every hand-off routing made for the application, oldest first."""
         async with runtime.db.reading() as session:
@@ -97,7 +100,8 @@ def build_router(runtime: Runtime) -> APIRouter:
                 .order_by(Handoff.id))
             return [_shown(actor, HandoffRead.model_validate(r)) for r in rows]
 
-    @router.get("/applications/{application_id}/ledger", response_model=list[LedgerLine])
+    @router.get("/applications/{application_id}/ledger", response_model=list[LedgerLine],
+                dependencies=reads)
     async def application_ledger(application_id: Id, actor: Reader) -> list[LedgerLine]:
         """The application's ledger: one line per item — from, to, when, due (transfer,
         acceptance, decision), acceptance, return and where it went next, result (a
@@ -109,7 +113,8 @@ def build_router(runtime: Runtime) -> APIRouter:
                 .order_by(Handoff.id))).all()
         return [_shown(actor, line) for line in ledger.lines(rows, runtime.clock.now())]
 
-    @router.get("/ledger", response_model=LedgerExport, responses=_CSV)  # type: ignore[arg-type]
+    @router.get("/ledger", response_model=LedgerExport, responses=_CSV,  # type: ignore[arg-type]
+                dependencies=reads)
     async def export(
         actor: Reader,
         start: Annotated[date, Query(alias="from", description="first day (Beijing time)")],
@@ -131,6 +136,7 @@ def build_router(runtime: Runtime) -> APIRouter:
         lines = ledger.lines(rows, now)
         truncated = len(lines) > limit
         lines = [_shown(actor, line) for line in lines[:limit]]
+        about(results=len(lines))
         if fmt == "csv":
             return Response(ledger_csv.to_csv(lines), media_type="text/csv; charset=utf-8", headers={
                 "Content-Disposition": f"attachment; filename=ledger-{start}-{end}.csv",

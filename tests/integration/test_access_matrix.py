@@ -41,6 +41,7 @@ SHARED = {
     ("GET", "/api/v1/ops/dead-letters"): {"ops"},
     ("POST", "/api/v1/ops/dead-letters/{letter_id}/replay"): {"ops"},
     ("GET", "/api/v1/ops/stats"): {"ops"}, ("GET", "/api/v1/ops/consumers"): {"ops"},
+    ("GET", "/api/v1/audit"): {"supervisor"},  # every service's audit trail
 }
 MATRIX: dict[str, dict[tuple[str, str], set[str] | frozenset[str] | str]] = {
     "intake": SHARED | {
@@ -158,7 +159,10 @@ def _refused(response: httpx.Response, status: int) -> None:
 async def test_every_route_answers_only_the_roles_of_the_matrix(tmp_path: Path,
                                                                 nats_server: NatsServer) -> None:
     backend = Backend("sqlite", tmp_path / "data")
-    apps = _apps(Settings(nats_url=nats_server.url, **backend.settings_kwargs()))
+    # Hundreds of bad credentials from one address: not blocked here (tests/integration/
+    # test_lockout.py checks the block).
+    apps = _apps(Settings(nats_url=nats_server.url, token_failures=100_000,
+                          **backend.settings_kwargs()))
     async with _started(apps):
         staff = Staff(apps["intake"].state.authenticator.store)
         tokens = await _tokens(staff)

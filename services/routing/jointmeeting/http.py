@@ -9,6 +9,7 @@ from sqlalchemy import select
 from contracts import ITEM_NAMES
 from services.accounts.domain import Actor, Role
 from services.accounts.http import allow, claimed
+from services.common.audit_trail import about, audited
 from services.common.policy import Policy
 from services.common.runtime import Runtime
 from services.common.timefmt import LocalTime
@@ -61,7 +62,7 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
     router = APIRouter(prefix="/api/v1/joint-meeting", tags=["joint meeting"],
                        dependencies=[Depends(_supervisor)])
 
-    @router.get("", response_model=list[CaseRead])
+    @router.get("", response_model=list[CaseRead], dependencies=[Depends(audited())])
     async def cases(status: Literal["open", "resolved"] = OPEN,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[CaseRead]:
         """The joint meeting's cases, open (the default) or resolved, oldest first."""
@@ -69,7 +70,9 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
             rows = await session.scalars(
                 select(JointMeetingCase).where(JointMeetingCase.status == status)
                 .order_by(JointMeetingCase.queued_at, JointMeetingCase.case_id).limit(limit))
-            return [CaseRead.of(r) for r in rows]
+            cases = [CaseRead.of(r) for r in rows]
+        about(results=len(cases))
+        return cases
 
     @router.post("/{case_id}/assign", response_model=CaseRead)
     async def assign(case_id: CaseId, actor: Supervisor, body: Annotated[
@@ -82,6 +85,7 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
         async with runtime.uow.begin() as tx:
             case = await handlers.assign(tx, case_id, body.department, by, body.note,
                                          policy=policy)
+            about(application_id=case.application_id, task_id=case.task_id)
             return CaseRead.of(case)
 
     @router.post("/{case_id}/refer", response_model=CaseRead)
@@ -93,6 +97,7 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
         async with runtime.uow.begin() as tx:
             case = await handlers.refer(tx, case_id, body.organisation, by, body.note,
                                         policy=policy)
+            about(application_id=case.application_id)
             return CaseRead.of(case)
 
     return router

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from services.accounts.domain import Actor, Role
 from services.accounts.http import allow, claimed
+from services.common.audit_trail import about
 from services.common.http import ApiError
 from services.common.policy import Policy
 from services.common.runtime import Runtime
@@ -38,10 +39,12 @@ def build_router(runtime: Runtime, policy: Policy) -> APIRouter:
         supervisor (403 for any other role); all extensions of a task together stay within
         the policy's ``extension`` of its items (422). Publishes TaskDeadlineExtended."""
         approved_by = claimed(actor, approved_by=body.approved_by)
+        about(task_id=body.task_id)
         async with runtime.uow.begin() as tx:
             extension = await handlers.extend_deadline(
                 tx, body.task_id, body.extend_by.limit(), approved_by, body.reason,
                 policy=policy)
+            about(application_id=extension.application_id)
             return ExtensionRead.model_validate(extension)
 
     @router.get("/overdue", response_model=list[OverdueStage])
