@@ -15,6 +15,7 @@ import httpx
 import psycopg
 
 from services.common.keystore import KEY_DIR
+from services.launcher.topology import topology
 from tests.e2e.conftest import start_system, survivors
 from tests.support.backends import PG_URL, Backend
 from tests.support.factories import application
@@ -118,6 +119,12 @@ def test_no_file_of_a_full_run_holds_an_applicants_data_in_clear(
         wal = list(backend.data_dir.glob("*.db-wal"))
         assert wal or backend.kind == "postgres"
         assert clear_in_files(backend.data_dir, [*bodies, waiting]) == {}
+        # Nor in any metric's labels, nor in any dead letter an operator reads.
+        for spec in topology(system.http_port):
+            base = f"http://127.0.0.1:{spec.port}"
+            assert found_in(httpx.get(f"{base}/metrics").content, [*bodies, waiting]) == []
+            letters = http.get(f"{base}/api/v1/ops/dead-letters").content
+            assert found_in(letters, [*bodies, waiting]) == [], spec.name
     finally:
         http.close()
         assert system.stop() is not None  # every process flushed its files

@@ -76,7 +76,11 @@ async def _get_everything(name: str, client: httpx.AsyncClient, flow: dict[str, 
                     url = url.replace("{" + p["name"] + "}", values[p["name"]])
                 else:
                     params[p["name"]] = values[p["name"]]
-        asking = client.as_(role="admin") if path.startswith("/api/v1/accounts") else client
+        # Accounts are the admin's, the audit trail the supervisors'; the rest the client's own.
+        role = next((r for prefix, r in (("/api/v1/accounts", "admin"),
+                                          ("/api/v1/audit", "supervisor"))
+                     if path.startswith(prefix)), None)
+        asking = client.as_(role=role) if role else client
         response = await asking.get(url, params=params)
         assert response.status_code in (200, 404), (name, url, response.text)
         read += 1
