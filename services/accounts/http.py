@@ -30,7 +30,7 @@ from services.accounts.store import AccountStore
 from services.common import audit_trail
 from services.common.access import mark_access
 from services.common.clock import Clock, SystemClock
-from services.common.http import ApiError
+from services.common.errors import ApiError
 from services.common.ratelimit import Limiter, Rule, client_address, too_many
 from services.common.settings import Settings
 

@@ -14,7 +14,7 @@ from services.accounts.http import Authenticator, allow, authenticated, public, 
 from services.accounts.lockout import LockedOut, SignInRules
 from services.accounts.models import Account
 from services.common import audit_trail
-from services.common.http import ApiError
+from services.common.errors import ApiError
 from services.common.ratelimit import client_address, too_many
 from services.common.text import StaffName
 from services.common.timefmt import LocalTime

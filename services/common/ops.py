@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select, update
 
 from services.common.deliveries import Refused
-from services.common.http import ApiError, field_errors
+from services.common.errors import ApiError, field_errors
 from services.common.logs import mask
 from services.common.timefmt import LocalTime
 

@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.clock import Clock
 from services.common.db import UtcDateTime
-from services.common.http import ApiError
+from services.common.errors import ApiError
 
 _SEEN_MAX = 10_000  # locks remembered in a process; past it, it starts again
 _PRUNE_EVERY = 100  # failures between two clean-ups of rows long past

@@ -10,7 +10,7 @@ from contracts import Department
 from services.accounts.domain import Actor, Role
 from services.accounts.http import claimed, own_department
 from services.common.audit_trail import about, audited
-from services.common.http import ApiError
+from services.common.errors import ApiError
 from services.common.policy import Policy
 from services.common.runtime import Runtime
 from services.common.tracing import DEPARTMENT, request_attributes

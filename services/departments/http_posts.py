@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body, Depends, Path
 from contracts import Department
 from services.accounts.domain import Actor, Role
 from services.accounts.http import Authenticator, allow, claimed, forbidden, own_department
-from services.common.http import ApiError
+from services.common.errors import ApiError
 from services.common.policy import Policy
 from services.common.runtime import Runtime
 from services.common.tracing import DEPARTMENT, request_attributes

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from contracts import ITEM_NAMES, Item
-from services.common.http import ERROR_RESPONSES, ApiError
+from services.common.errors import ERROR_RESPONSES, ApiError
 from services.common.limits import Limit
 from services.common.policy import Policy
 from services.common.timefmt import LocalTime

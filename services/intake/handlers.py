@@ -21,7 +21,7 @@ from contracts import (
     subjects,
 )
 from services.common import personal
-from services.common.http import ApiError
+from services.common.errors import ApiError
 from services.common.materials import INVALID_MATERIALS, unknown_materials
 from services.common.policy import Policy
 from services.common.tracing import tag

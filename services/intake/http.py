@@ -15,7 +15,7 @@ from services.accounts.domain import (
 )
 from services.accounts.http import Authenticator, allow, authenticated, claimed, forbidden
 from services.common.audit_trail import about, audited
-from services.common.http import ApiError
+from services.common.errors import ApiError
 from services.common.policy import Policy
 from services.common.runtime import Runtime
 from services.common.tracing import APPLICATION_ID

@@ -176,8 +176,8 @@ def private_data_dir(path: Path) -> None:
     """The data directory readable by this user only (0700): made so, or narrowed if it is
     OneDoor's (it has key files, databases, NATS's store or span files) or empty. A directory
     holding other things (``--data-dir /tmp``) is left as it is, with a warning."""
-    if not path.exists():
-        path.mkdir(mode=0o700, parents=True)
+    # exist_ok: several processes started together (the cluster test) race to make it
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     info = path.stat()
     if stat.S_IMODE(info.st_mode) & 0o077 == 0:
         return

@@ -4,7 +4,7 @@ common error body with the status given here."""
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from services.common.http import error_body
+from services.common.errors import error_body
 
 
 class RoutingError(Exception):

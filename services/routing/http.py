@@ -13,7 +13,7 @@ from contracts import Department
 from services.accounts.domain import Actor, Role, sees_personal_data_in_full
 from services.accounts.http import allow
 from services.common.audit_trail import about, audited
-from services.common.http import ApiError
+from services.common.errors import ApiError
 from services.common.logs import mask
 from services.common.runtime import Runtime
 from services.common.timefmt import LocalTime

@@ -15,7 +15,7 @@ from services.accounts import handlers
 from services.accounts.domain import Role
 from services.accounts.http import public
 from services.common.clock import MovableClock
-from services.common.http import ApiError
+from services.common.errors import ApiError
 from services.common.ratelimit import Attempt, Rule, per_address
 from services.common.settings import Settings
 from services.intake.app import create_app as create_intake

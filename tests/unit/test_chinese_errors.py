@@ -20,7 +20,8 @@ from fastapi import FastAPI, Query
 from pydantic import BaseModel, ValidationError, create_model
 
 from contracts import Department, Item
-from services.common.http import ApiError, field_errors, install_error_handlers
+from services.common.errors import ApiError, field_errors, install_error_handlers
+from services.common.guard import RequestGuard
 from services.departments.domain import TaskStatus
 from services.departments.schemas import (
     AcceptRequest,
@@ -236,6 +237,7 @@ def test_query_parameters_are_named_in_chinese(value: str) -> None:
 
 def _app() -> FastAPI:
     app = FastAPI()
+    app.add_middleware(RequestGuard)
     install_error_handlers(app)
 
     @app.post("/handover")

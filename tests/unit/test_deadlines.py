@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from contracts import Item
-from services.common.http import install_error_handlers
+from services.common.errors import install_error_handlers
 from services.common.policy import POLICY_DIR, load_policy
 from services.intake.deadlines import build_router
 from services.launcher.cli import main

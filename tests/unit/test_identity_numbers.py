@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from services.common.http import field_errors
+from services.common.errors import field_errors
 from services.common.idnumber import check_digit
 from services.common.workdays import SHANGHAI
 from services.intake.schemas import ApplicationCreate

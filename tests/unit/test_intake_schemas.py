@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from contracts import Item
-from services.common.http import field_errors
+from services.common.errors import field_errors
 from services.common.idnumber import check_digit
 from services.intake.schemas import ApplicationCreate
 from services.launcher.demo import sample_application

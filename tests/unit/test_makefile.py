@@ -11,7 +11,10 @@ TEST_TOOLS = ("pytest", "pytest-asyncio", "hypothesis", "schemathesis", "ruff", 
 
 def _planned(target: str, tmp_path: Path) -> list[str]:
     """The commands ``make TARGET`` would run on a machine without a virtual environment."""
-    result = subprocess.run(["make", "-n", target, f"VENV={tmp_path / 'venv'}"], cwd=ROOT,
+    # --no-print-directory: under ``make test`` this is a sub-make, which would add
+    # "make[1]: Leaving directory" lines after the last command
+    result = subprocess.run(["make", "-n", "--no-print-directory", target,
+                             f"VENV={tmp_path / 'venv'}"], cwd=ROOT,
                             capture_output=True, text=True, check=True, timeout=60)
     return result.stdout.splitlines()
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from services.common.http import field_errors
+from services.common.errors import field_errors
 from services.departments.schemas import (
     AcceptRequest,
     AwayRequest,

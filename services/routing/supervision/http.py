@@ -9,7 +9,7 @@ from sqlalchemy import select
 from services.accounts.domain import Actor, Role
 from services.accounts.http import allow, claimed
 from services.common.audit_trail import about
-from services.common.http import ApiError
+from services.common.errors import ApiError
 from services.common.policy import Policy
 from services.common.runtime import Runtime
 from services.routing import examples, ledger
