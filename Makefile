@@ -9,7 +9,7 @@ TEST_STAMP = $(VENV)/.test-stamp
 # pip shows what it downloads and installs: the first install takes minutes, not silently.
 PIP     = $(BIN)/python -m pip install --progress-bar on -c constraints.txt
 
-.PHONY: up test lint asyncapi bench clean
+.PHONY: up test lint asyncapi bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,20 @@ $(TEST_STAMP): $(RUN_STAMP)
 up: $(RUN_STAMP)
 	$(BIN)/onedoor up --demo
 
-test: $(TEST_STAMP)
+# The browser tests drive Debian's Chromium (Playwright's own browser download does not work
+# on these machines): installed here when missing and possible (apt-get, as root or through
+# sudo); where it cannot be, those tests are skipped and say why.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo -n); \
+	  echo "onedoor: installing Debian's Chromium for the browser tests..."; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium \
+	  || { $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium; } \
+	  || echo "onedoor: Chromium could not be installed: the browser tests will be skipped"; \
+	else echo "onedoor: no /usr/bin/chromium and no apt-get as root: the browser tests will be skipped"; fi
+
+test: $(TEST_STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

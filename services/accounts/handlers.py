@@ -143,6 +143,18 @@ async def login(store: AccountStore, username: str, password: str,
     return await issue_token(store, username, label="login", lifetime=lifetime)
 
 
+async def revoke_token(store: AccountStore, token: str) -> bool:
+    """Revoke one API token (signing out); False if it is not a valid one."""
+    parsed = domain.parse_token(token)
+    if parsed is None:
+        return False
+    async with store.writing() as session:
+        done = await session.execute(update(ApiToken).where(
+            ApiToken.id == parsed[0], ApiToken.secret_sha256 == secret_digest(parsed[1]),
+            ApiToken.revoked_at.is_(None)).values(revoked_at=store.clock.now()))
+    return bool(done.rowcount)
+
+
 def _new_token(session: AsyncSession, account: Account, label: str, now: datetime,
                expires_at: datetime | None) -> str:
     token_id, secret, token = domain.new_token()

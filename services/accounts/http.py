@@ -110,6 +110,10 @@ class Authenticator:
         self._cache[key] = (now, actor)
         return actor
 
+    def forget(self, token: str) -> None:
+        """Drop ``token`` from the cache (signed out: refused here at once)."""
+        self._cache.pop(hashlib.sha256(token.encode()).hexdigest(), None)
+
     async def _invalid(self, client: str | None) -> None:
         """Count an invalid credential of ``client``; 429 once it is blocked (the request
         that blocks it, still a 401, is recorded in the audit trail)."""

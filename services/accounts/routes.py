@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.accounts import handlers, lockout
 from services.accounts.domain import Actor, Role
 from services.accounts.handlers import AccountError, NewAccount
-from services.accounts.http import Authenticator, allow, authenticated, public, unauthenticated
+from services.accounts.http import Authenticator, Bearer, allow, authenticated, public, unauthenticated
 from services.accounts.lockout import LockedOut, SignInRules
 from services.accounts.models import Account
 from services.common import audit_trail
@@ -122,6 +122,14 @@ def build_router(authenticator: Authenticator, departments: list[str],
             raise unauthenticated("invalid")
         return LoginRead(access_token=issued.token, expires_at=issued.expires_at,
                          username=issued.account.username, role=Role(issued.account.role))
+
+    @router.post("/auth/logout", status_code=204, dependencies=[Depends(authenticated())])
+    async def logout(credentials: Bearer) -> None:
+        """Sign out: the credential used for this request is revoked (an API token; an OIDC
+        token ends at its issuer)."""
+        if credentials is not None:
+            await handlers.revoke_token(store, credentials.credentials)
+            authenticator.forget(credentials.credentials)
 
     @router.get("/auth/me", response_model=ActorRead)
     async def me(actor: Annotated[Actor, Depends(authenticated())]) -> ActorRead:

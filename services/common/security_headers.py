@@ -30,7 +30,8 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-act
 HSTS = "max-age=31536000; includeSubDomains"
 _FIXED = (("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"),
           ("referrer-policy", "no-referrer"))
-PUBLIC_ASSETS = "/docs-assets/"  # Swagger UI's and ReDoc's files: cacheable, nobody's data
+# Swagger UI's and ReDoc's files, the screens' stylesheet and script: cacheable, nobody's data.
+PUBLIC_ASSETS = ("/docs-assets/", "/ui/static/")
 
 
 def request_id_of(scope: dict[str, Any]) -> str | None:

@@ -78,6 +78,14 @@ class Settings(BaseSettings):
     oidc_role_claim: str = "onedoor_role"  # window, department, supervisor, ops or admin
     oidc_department_claim: str = "onedoor_department"
     oidc_township_claim: str = "onedoor_township"
+    # The screens (services/portal, served by intake): the other services' base URLs, keyed
+    # as `onedoor up` names the processes (routing, notify, dept-education, ...), which sets
+    # it for every child; JSON in ONEDOOR_PEER_URLS.
+    peer_urls: dict[str, str] = Field(default_factory=dict)
+    # The screens' session cookie is sent over HTTPS only (browsers also keep such a cookie
+    # from http://127.0.0.1 and localhost: the machine itself). False only for a trial over
+    # plain HTTP on another address.
+    cookie_secure: bool = True
     # Signing in (POST /api/v1/auth/login): an account is locked for ``login_lock_minutes``
     # after ``login_failures`` wrong passwords within ``login_window_minutes``; a client
     # address likewise after ``login_address_failures`` (any accounts). Locked: 429.

@@ -1,5 +1,7 @@
 """Composition root of intake: wires settings, database, broker, policy and routes."""
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
@@ -15,6 +17,7 @@ from services.common.runtime import Runtime
 from services.common.settings import Settings
 from services.intake import catalogue, deadlines, http, nats
 from services.intake.models import MESSAGING, Base
+from services.portal import app as portal
 
 NAME = "intake"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -28,11 +31,19 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
-    """Intake's app; it also serves the identity store's routes (sign in, accounts)."""
+    """Intake's app; it also serves the identity store's routes (sign in, accounts) and the
+    people's screens (services/portal)."""
     runtime = build_runtime(settings, clock)
     policy = load_policy(settings.region)
     authenticator = Authenticator(settings)
-    app = service_app("OneDoor intake · 一门受理窗口", runtime, authenticator=authenticator)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.lifespan(app), portal.running(app):
+            yield
+
+    app = service_app("OneDoor intake · 一门受理窗口", runtime, lifespan,
+                      authenticator=authenticator)
     app.include_router(http.build_router(runtime, policy, authenticator))
     staff = [Depends(authenticated())]  # reference data: every signed-in role
     app.include_router(deadlines.build_router(policy), dependencies=staff)
@@ -40,4 +51,5 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(accounts.build_router(authenticator, [d.value for d in Department],
                                              settings.login_token_hours,
                                              SignInRules.of(settings)))
+    portal.install(app, settings)
     return app

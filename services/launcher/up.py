@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -105,6 +106,7 @@ async def up(args: argparse.Namespace) -> int:
            "ONEDOOR_REGION": region,
            "ONEDOOR_STREAM_REPLICAS": "3" if args.cluster else "1",
            "ONEDOOR_LOG_FORMAT": os.environ.get("ONEDOOR_LOG_FORMAT", "text")}  # readable after the prefix
+    env["ONEDOOR_PEER_URLS"] = peer_urls(specs)
     if args.database_url:
         env["ONEDOOR_DATABASE_URL"] = args.database_url
     if args.demo or args.auto_decide_after is not None:
@@ -150,12 +152,18 @@ async def prepare_accounts(data_dir: Path, database_url: str | None, policy: Pol
         await store.close()
 
 
+def peer_urls(specs: list[ProcessSpec]) -> str:
+    """``ONEDOOR_PEER_URLS``: where the screens (served by intake) reach each service."""
+    return json.dumps({s.name: f"http://127.0.0.1:{s.port}" for s in specs})
+
+
 def _listing(nats_url: str, specs: list[ProcessSpec], data_dir: Path, database_url: str | None,
              closed: bool) -> str:
     lines = ["", "OneDoor 一门受理 — where everything listens:", f"  {'NATS JetStream':<24}{nats_url}"]
     if closed:
         lines.append(f"  {'NATS users':<24}{data_dir / 'nats' / natsconfig.CREDENTIALS} "
                      f"(admin.json: the admin's)")
+    lines.append(f"  {'screens (people)':<24}http://127.0.0.1:{specs[0].port}/")
     lines += [f"  {s.name:<24}http://127.0.0.1:{s.port}" for s in specs]
     lines += [f"  {'data':<24}{database_url or data_dir}", "  Ctrl-C stops everything.", ""]
     return "\n".join(lines)
@@ -172,7 +180,8 @@ async def _announce_ready(specs: list[ProcessSpec], demo_mode: bool, intake: str
                 except httpx.HTTPError:
                     pass
                 await asyncio.sleep(0.3)
-    log.info("every service is ready; the window is at %s/docs", intake)
+    log.info("every service is ready: people open %s/ (the screens; the API: %s/docs)", intake,
+             intake)
     if demo_mode:
         token = staff.read_demo_token(data_dir, "window")
         loaded = await asyncio.to_thread(demo.submit_samples, intake, None, load_policy(region),

@@ -53,6 +53,7 @@ MATRIX: dict[str, dict[tuple[str, str], set[str] | frozenset[str] | str]] = {
         ("GET", "/api/v1/departments"): ANY, ("GET", "/api/v1/deadlines"): ANY,
         ("GET", "/api/v1/materials"): ANY, ("GET", "/api/v1/supervisors"): ANY,
         ("GET", "/api/v1/regions"): ANY, ("GET", "/api/v1/auth/me"): ANY,
+        ("POST", "/api/v1/auth/logout"): ANY,
         ("POST", "/api/v1/auth/login"): PUBLIC,
         ("GET", "/api/v1/accounts"): {"admin"}, ("POST", "/api/v1/accounts"): {"admin"},
         ("POST", "/api/v1/accounts/{username}/disable"): {"admin"},
@@ -110,14 +111,16 @@ def _remote(app: FastAPI) -> httpx.AsyncClient:
                              base_url="http://service")
 
 
+ACCOUNTS = {"window": ("matrix-window", Role.window, None),
+            "own": ("matrix-own", Role.department, OWN),
+            "other": ("matrix-other", Role.department, OTHER),
+            "supervisor": ("matrix-supervisor", Role.supervisor, None),
+            "ops": ("matrix-ops", Role.ops, None), "admin": ("matrix-admin", Role.admin, None)}
+
+
 async def _tokens(staff: Staff) -> dict[str, str]:
-    accounts = {"window": ("matrix-window", Role.window, None),
-                "own": ("matrix-own", Role.department, OWN),
-                "other": ("matrix-other", Role.department, OTHER),
-                "supervisor": ("matrix-supervisor", Role.supervisor, None),
-                "ops": ("matrix-ops", Role.ops, None), "admin": ("matrix-admin", Role.admin, None)}
     return {caller: await staff.token(name, role, department)
-            for caller, (name, role, department) in accounts.items()}
+            for caller, (name, role, department) in ACCOUNTS.items()}
 
 
 async def _bad_credentials(staff: Staff) -> dict[str, dict[str, str]]:
@@ -182,6 +185,10 @@ async def test_every_route_answers_only_the_roles_of_the_matrix(tmp_path: Path,
                         for caller in CALLERS:
                             response = await client.request(method, url, **body, headers={
                                 "Authorization": f"Bearer {tokens[caller]}"})
+                            if route.path == "/api/v1/auth/logout" and response.is_success:
+                                # signed out: that token is revoked, the caller takes another
+                                tokens[caller] = (await handlers.issue_token(
+                                    staff.store, ACCOUNTS[caller][0], label="test")).token
                             if allowed == PUBLIC or caller in allowed:
                                 assert response.status_code not in (401, 403), (
                                     service, method, url, caller, response.text)
