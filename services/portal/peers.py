@@ -32,11 +32,14 @@ class PeerError(Exception):
         return text
 
     def field_errors(self, lang: str) -> dict[str, str]:
-        """Each refused field (its last path part) → the reason in ``lang``."""
+        """Each refused field → the reason in ``lang``, under its whole path
+        (``applicant.id_number``) and, unless another field took it, its last part."""
         found: dict[str, str] = {}
         for item in self.error.get("fields") or []:
-            name = str(item.get("field", "")).split(".")[-1]
-            found[name] = item.get("reason_zh" if lang == "zh" else "reason") or item.get("reason", "")
+            path = str(item.get("field", ""))
+            reason = item.get("reason_zh" if lang == "zh" else "reason") or item.get("reason", "")
+            found[path] = reason
+            found.setdefault(path.split(".")[-1], reason)
         return found
 
 
