@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from services.common.workdays import SHANGHAI
+from services.portal.i18n import Translator
 
 
 def when(value: Any, with_time: bool = True) -> str:
@@ -25,6 +26,17 @@ def yuan(value: Any) -> str:
         return f"{Decimal(str(value)):,.2f}"
     except InvalidOperation:
         return str(value)
+
+
+def item_name(code: str, lang: str) -> str:
+    """An item code as people read it, in ``lang`` (messages/common.toml's [item])."""
+    key = f"item.{code}"
+    name = Translator(lang)(key)
+    return code.replace("_", " ") if name == key else name
+
+
+def item_names(codes: list[str], lang: str) -> list[str]:
+    return [item_name(code, lang) for code in codes]
 
 
 FILTERS = {"when": when, "yuan": yuan}

@@ -10,19 +10,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from contracts import ITEM_NAMES, Department, Item
+from contracts import Department, Item
 from services.accounts.domain import Role
 from services.common.amounts import task_cap
 from services.common.policy import Policy, load_policy
-from services.departments.domain import OPEN_STATUSES, TaskStatus
+from services.portal import format
 from services.portal.web import PageRefused, Viewer, render, see_other, viewer
 
 router = APIRouter(include_in_schema=False)
 Bench = Annotated[Viewer, Depends(viewer(Role.department, Role.supervisor))]
 Code = Annotated[str, Path(min_length=1, max_length=30)]
 TaskId = Annotated[str, Path(min_length=1, max_length=64, pattern="^[A-Za-z0-9_-]+$")]
-OPEN = {s.value for s in OPEN_STATUSES}
-FILTERS = ("open", "all", *(s.value for s in TaskStatus))
+# A task's statuses as the department API gives them (the screens import no service's code).
+STATUSES = ("assigned", "accepted", "awaiting_materials", "returned", "decided")
+OPEN = {"assigned", "accepted", "awaiting_materials"}  # still to be handled there
+FILTERS = ("open", "all", *STATUSES)
 DONE = ("accept", "review", "decision", "materials", "return", "paperwork", "away", "back")
 PAGE = 50
 
@@ -63,9 +65,8 @@ def time_left(due_at: str, now: datetime) -> tuple[bool, dict[str, int]]:
     return delta.total_seconds() < 0, {"d": days, "h": rest // 3600, "m": rest % 3600 // 60}
 
 
-def item_names(items: list[str]) -> list[str]:
-    known = {i.value for i in Item}
-    return [ITEM_NAMES[Item(i)] if i in known else i for i in items]
+def item_names(items: list[str], lang: str) -> list[str]:
+    return format.item_names(items, lang)
 
 
 def offered(task: dict[str, Any], person: Viewer) -> dict[str, str]:
@@ -82,11 +83,11 @@ def offered(task: dict[str, Any], person: Viewer) -> dict[str, str]:
         found["review"] = "bench.not_by_acceptor" if me == accepted else ""
     if status in OPEN and accepted and (reviewed or not split):
         found["decision"] = "bench.third_person" if split and me in (accepted, reviewed) else ""
-    if status in (TaskStatus.assigned, TaskStatus.accepted):
+    if status in ("assigned", "accepted"):
         found["materials"] = ""
     if status in OPEN:
         found["return"] = ""
-    if status == TaskStatus.decided and task["paperwork_due_at"] \
+    if status == "decided" and task["paperwork_due_at"] \
             and not task["paperwork_completed_by"]:
         found["paperwork"] = ""
     return found
@@ -144,7 +145,7 @@ async def tasks(request: Request, person: Bench, code: Code,
     for task in page["items"]:
         late, left = time_left(task["due_at"], now)
         rows.append({"task": task, "late": late and task["status"] in OPEN, "left": left,
-                     "names": item_names(task["items"])})
+                     "names": item_names(task["items"], person.lang)})
     return render(request, "department/tasks.html", person, code=code, page=page, rows=rows,
                   status=status, mine=mine, filters=FILTERS, size=PAGE)
 
@@ -159,7 +160,7 @@ async def task_page(request: Request, person: Viewer, code: str, task_id: str, *
     policy = policy_of(request)
     late, left = time_left(task["due_at"], request.app.state.runtime.clock.now())
     return render(request, "department/task.html", person, status_code=status_code, code=code,
-                  task=task, history=history, names=item_names(task["items"]),
+                  task=task, history=history, names=item_names(task["items"], person.lang),
                   late=late and task["status"] in OPEN, left=left, actions=offered(task, person),
                   money=money(policy, task), askable=askable(policy, task["items"]),
                   others=[d.value for d in Department if d.value != code],
@@ -179,7 +180,7 @@ async def posts_page(request: Request, person: Viewer, code: str, *, status_code
     """The department's posts: A and B holders, who is away, who takes new tasks now."""
     posts = await person.get(service(code), "/api/v1/posts")
     for one in posts:
-        one["item_names"] = item_names(one["items"])
+        one["item_names"] = item_names(one["items"], person.lang)
     return render(request, "department/posts.html", person, status_code=status_code, code=code,
                   posts=posts, supervisor=person.actor.role == Role.supervisor,
                   failed=failed or Failed(), failed_post=post,

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from contracts import ITEM_NAMES
 from services.accounts.domain import Role
+from services.portal import format
 from services.portal.peers import PeerError
 from services.portal.web import Viewer, form_of, render, see_other, viewer
 
@@ -28,10 +28,8 @@ ANSWERED = (404, 409, 422)  # refusals shown on the form itself; others as an er
 
 
 def item_names(codes: list[str], lang: str) -> str:
-    """Items as people read them (the catalogue's names are Chinese; codes in English)."""
-    if lang == "zh":
-        return "、".join(ITEM_NAMES.get(c, c) for c in codes)  # type: ignore[call-overload]
-    return ", ".join(c.replace("_", " ") for c in codes)
+    """Items as people read them, in ``lang``."""
+    return ("、" if lang == "zh" else ", ").join(format.item_names(codes, lang))
 
 
 def by_department(overdue: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
