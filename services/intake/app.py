@@ -15,7 +15,7 @@ from services.common.http import service_app
 from services.common.policy import load_policy
 from services.common.runtime import Runtime
 from services.common.settings import Settings
-from services.intake import catalogue, deadlines, http, nats
+from services.intake import catalogue, deadlines, http, nats, status
 from services.intake.models import MESSAGING, Base
 from services.portal import app as portal
 
@@ -45,6 +45,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app = service_app("OneDoor intake · 一门受理窗口", runtime, lifespan,
                       authenticator=authenticator)
     app.include_router(http.build_router(runtime, policy, authenticator))
+    app.include_router(status.build_router(runtime, policy))  # the applicant's, no account
     staff = [Depends(authenticated())]  # reference data: every signed-in role
     app.include_router(deadlines.build_router(policy), dependencies=staff)
     app.include_router(catalogue.build_router(policy), dependencies=staff)

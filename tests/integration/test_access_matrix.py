@@ -54,7 +54,7 @@ MATRIX: dict[str, dict[tuple[str, str], set[str] | frozenset[str] | str]] = {
         ("GET", "/api/v1/materials"): ANY, ("GET", "/api/v1/supervisors"): ANY,
         ("GET", "/api/v1/regions"): ANY, ("GET", "/api/v1/auth/me"): ANY,
         ("POST", "/api/v1/auth/logout"): ANY,
-        ("POST", "/api/v1/auth/login"): PUBLIC,
+        ("POST", "/api/v1/auth/login"): PUBLIC, ("POST", "/api/v1/status"): PUBLIC,
         ("GET", "/api/v1/accounts"): {"admin"}, ("POST", "/api/v1/accounts"): {"admin"},
         ("POST", "/api/v1/accounts/{username}/disable"): {"admin"},
         ("POST", "/api/v1/accounts/{username}/reset"): {"admin"},
