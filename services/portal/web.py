@@ -33,6 +33,11 @@ TEMPLATES.env.autoescape = True
 TEMPLATES.env.filters.update(format.FILTERS)
 
 
+def is_page(path: str) -> bool:
+    """A screen's path (HTML for people), as against the services' APIs."""
+    return path == "/" or path.startswith(("/ui/", "/status"))
+
+
 class SignInNeeded(Exception):
     """No valid session: the page answers with the sign-in page (303)."""
 

@@ -14,6 +14,7 @@ from services.common.settings import Settings
 from services.departments.app import create_app as create_department
 from services.intake.app import create_app as create_intake
 from services.notify.app import create_app as create_notify
+from services.portal.web import is_page
 from services.routing.app import create_app as create_routing
 from tests.support.auth import Staff, StaffClient, default_role
 
@@ -38,9 +39,11 @@ def client(app: FastAPI, role: Role | str | None = None) -> StaffClient:
 
 
 def api_routes(app: FastAPI, method: str) -> list[RouteContext]:
-    """Every API route of the app answering ``method``, included routers' too."""
+    """Every API route of the app answering ``method``, included routers' too (the screens'
+    pages aside: tests/integration/test_portal_access.py covers them)."""
     return [r for r in iter_route_contexts(app.routes)
-            if isinstance(r.original_route, APIRoute) and method in (r.methods or ())]
+            if isinstance(r.original_route, APIRoute) and method in (r.methods or ())
+            and not is_page(r.path)]
 
 
 def concrete_path(route: RouteContext) -> str:
