@@ -74,6 +74,7 @@ MATRIX: dict[str, dict[tuple[str, str], set[str] | frozenset[str] | str]] = {
     },
     "notify": SHARED | {
         ("GET", "/api/v1/applications/{application_id}/notices"): {"supervisor"},
+        ("GET", "/api/v1/inbox"): {"window"},
     },
     "department": SHARED | {
         ("GET", "/api/v1/tasks"): {"own", "supervisor"},

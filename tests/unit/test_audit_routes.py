@@ -17,7 +17,7 @@ READS = {
     "routing": {"/api/v1/applications/{application_id}/handoffs",
                 "/api/v1/applications/{application_id}/ledger", "/api/v1/ledger",
                 "/api/v1/joint-meeting"},
-    "notify": {"/api/v1/applications/{application_id}/notices"},
+    "notify": {"/api/v1/applications/{application_id}/notices", "/api/v1/inbox"},
     "department": {"/api/v1/tasks", "/api/v1/tasks/{task_id}", "/api/v1/tasks/{task_id}/history"},
 }
 # POSTs that only read (the applicant's status check: the identity digits kept out of URLs).
