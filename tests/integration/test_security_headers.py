@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI
 from services.accounts.domain import Role
 from services.common.access import OPEN_PATHS, api_routes
 from services.common.settings import Settings
+from services.portal.web import PAGE_CSP, is_page
 from tests.integration.test_access_matrix import _apps, _remote, _started
 from tests.integration.test_docs_offline import _serving
 from tests.support.auth import Staff
@@ -31,7 +32,7 @@ ORIGIN = "https://screens.township.example"
 CHROMIUM = os.environ.get("ONEDOOR_TEST_CHROMIUM", "/usr/bin/chromium")
 
 
-def secured(response: httpx.Response, *, api: bool = True) -> None:
+def secured(response: httpx.Response, *, api: bool = True, page: bool = False) -> None:
     headers = response.headers
     where = (response.request.method, response.request.url.path, response.status_code)
     assert {k: headers.get(k) for k in FIXED} == FIXED, where
@@ -39,6 +40,10 @@ def secured(response: httpx.Response, *, api: bool = True) -> None:
     assert "frame-ancestors 'none'" in headers.get("content-security-policy", ""), where
     if api:
         assert headers["content-security-policy"].startswith("default-src 'none'"), where
+        assert headers.get("cache-control") == "no-store", where
+    if page:  # a screen: its own policy (scripts and styles of the service only), or a redirect
+        policy = headers["content-security-policy"]
+        assert policy == PAGE_CSP or policy.startswith("default-src 'none'"), where
         assert headers.get("cache-control") == "no-store", where
     assert "strict-transport-security" not in headers, where  # not HTTPS here
     assert not any(k.startswith("access-control-") for k in headers), where
@@ -64,7 +69,9 @@ async def test_every_route_of_every_service_answers_with_the_security_headers(
                             response = await client.request(method, concrete_path(route),
                                                             headers={"Origin": ORIGIN, **headers},
                                                             **body)
-                            secured(response, api=route.path not in OPEN_PATHS)
+                            page = is_page(route.path)
+                            secured(response, api=route.path not in OPEN_PATHS and not page,
+                                    page=page)
                             checked += 1
                 secured(await client.get("/no/such/route", headers={"Origin": ORIGIN}))
                 secured(await client.options("/api/v1/audit", headers={
@@ -72,6 +79,11 @@ async def test_every_route_of_every_service_answers_with_the_security_headers(
                 asset = await client.get("/docs-assets/swagger-ui.css")
                 secured(asset, api=False)
                 assert asset.headers.get("cache-control") != "no-store"  # nobody's data
+                if app is apps["intake"]:  # the screens' own files, served by intake
+                    style = await client.get("/ui/static/app.css")
+                    secured(style, api=False)
+                    assert style.status_code == 200
+                    assert style.headers.get("cache-control") != "no-store"
         assert checked > 250
 
 
