@@ -29,6 +29,7 @@ from services.intake.schemas import (
     DepartmentRead,
     HandoverRequest,
     MaterialsSupplement,
+    ViewVersion,
 )
 
 NOT_FOUND = ApiError(404, "application_not_found", "No application with this id or receipt number.",
@@ -119,6 +120,13 @@ def build_router(runtime: Runtime, policy: Policy, authenticator: Authenticator)
         """The combined view: every item with its department, status, decision and due time.
         A window reads its own township's applications; supervisors every one."""
         return await _read(application_id, actor)
+
+    @router.get("/applications/{application_id}/version", response_model=ViewVersion)
+    async def version(application_id: Id, actor: Reader) -> ViewVersion:
+        """A fingerprint of the combined view that changes when it does (no personal data, so
+        no audit row): the screens' live pages ask it every few seconds."""
+        found = await _read(application_id, actor)
+        return ViewVersion(id=found.id, status=found.status, version=views.version_of(found))
 
     @router.get("/applications", response_model=ApplicationPage, dependencies=READS)
     async def search(

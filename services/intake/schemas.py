@@ -191,6 +191,12 @@ class ApplicationRead(ApplicationSummary):
     history: list[HistoryRead]
 
 
+class ViewVersion(BaseModel):
+    id: str
+    status: str
+    version: str  # changes whenever the combined view does
+
+
 class ApplicationPage(BaseModel):
     items: list[ApplicationSummary]
     total: int

@@ -1,5 +1,8 @@
 """Intake's read side: the combined view of one application, and the filtered list."""
 
+import hashlib
+import json
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -131,3 +134,14 @@ def _item(row: ApplicationItem) -> ItemRead:
         accepted_at=row.accepted_at,
         decision=decision,
     )
+
+
+def version_of(view: ApplicationRead) -> str:
+    """A short fingerprint of what a department's or the window's work changes in the view
+    (statuses, decisions, due times, owner, counts of history, notices and requests): the
+    screens ask it every few seconds to know when to show the page again."""
+    seen = [view.status, view.outcome, view.owner, len(view.history), len(view.notifications),
+            len(view.material_requests), len(view.missing_materials),
+            [[i.item, i.status, i.department, i.due_at, i.accepted_by,
+              i.decision.model_dump() if i.decision else None] for i in view.items]]
+    return hashlib.sha256(json.dumps(seen, default=str).encode()).hexdigest()[:16]

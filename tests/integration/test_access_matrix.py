@@ -51,6 +51,7 @@ MATRIX: dict[str, dict[tuple[str, str], set[str] | frozenset[str] | str]] = {
         ("POST", "/api/v1/applications/{application_id}/handover"): {"window"},
         ("GET", "/api/v1/applications/{application_id}"): {"window", "supervisor", "ops"},
         ("GET", "/api/v1/applications"): {"window", "supervisor", "ops"},
+        ("GET", "/api/v1/applications/{application_id}/version"): {"window", "supervisor", "ops"},
         ("GET", "/api/v1/departments"): ANY, ("GET", "/api/v1/deadlines"): ANY,
         ("GET", "/api/v1/materials"): ANY, ("GET", "/api/v1/supervisors"): ANY,
         ("GET", "/api/v1/regions"): ANY, ("GET", "/api/v1/auth/me"): ANY,

@@ -27,6 +27,7 @@ from services.notify.app import create_app as create_notify
 from services.portal.pages import application as application_page
 from services.portal.pages import window as window_page
 from services.routing.app import create_app as create_routing
+from tests.integration.test_audit import audit_rows
 from tests.support.apps import running
 from tests.support.auth import StaffClient
 from tests.support.backends import Backend
@@ -210,6 +211,14 @@ async def test_application_page_shows_each_part_and_updates_live(
             assert 'data-event="decided"' in part
             whole = await client.get(f"/ui/applications/{app_id}")
             assert "hou-02" in whole.text and "已办结" in whole.text
+
+            # What the stream asks every few seconds reads no personal data out: no audit row.
+            bearer = {"Authorization": f"Bearer {client.cookies['onedoor_session']}"}
+            rows = len(await audit_rows(system.app))
+            for _ in range(3):
+                asked = await client.get(f"/api/v1/applications/{app_id}/version", headers=bearer)
+                assert asked.status_code == 200 and set(asked.json()) == {"id", "status", "version"}
+            assert len(await audit_rows(system.app)) == rows
 
         await add_person(system.app, "sup-1", Role.supervisor)
         async with signed_in(system.app, "sup-1") as supervisor:

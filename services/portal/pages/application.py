@@ -4,7 +4,6 @@ later and the hand-over to a colleague, as forms."""
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import re
 from collections.abc import AsyncIterator, Callable
@@ -26,13 +25,10 @@ POLL_SECONDS, KEEP_ALIVE_SECONDS = 2.0, 15.0
 DONE = ("materials", "handover")
 
 
-def version(app: dict[str, Any]) -> str:
-    """What the page shows that a department's work changes, as a short fingerprint."""
-    seen = [app["status"], app.get("outcome"), app.get("owner"), len(app["history"]),
-            len(app["notifications"]), len(app["material_requests"]),
-            [[i["item"], i["status"], i["department"], i["due_at"], i["accepted_by"],
-              i["decision"]] for i in app["items"]]]
-    return hashlib.sha256(json.dumps(seen, default=str).encode()).hexdigest()[:16]
+async def _version(person: Viewer, application_id: str) -> dict[str, Any]:
+    """The view's fingerprint (intake answers it without reading personal data out, so the
+    poll leaves no audit row)."""
+    return await person.get("intake", f"/api/v1/applications/{application_id}/version")
 
 
 async def _read(person: Viewer, application_id: str) -> dict[str, Any]:
@@ -42,7 +38,8 @@ async def _read(person: Viewer, application_id: str) -> dict[str, Any]:
 async def _context(request: Request, person: Viewer, application_id: str) -> dict[str, Any]:
     """What the page (or its parts) shows: the combined view, material names, and for
     supervisors routing's hand-off ledger."""
-    app = await _read(person, application_id)
+    app, seen = await asyncio.gather(_read(person, application_id),
+                                     _version(person, application_id))
     now, calendar = clock_of(request)
     mark_items(app["items"], now, calendar)
     materials = {m["code"]: m["name"] for m in await person.get("intake", "/api/v1/materials")}
@@ -53,7 +50,7 @@ async def _context(request: Request, person: Viewer, application_id: str) -> dic
     asked = [c for r in app["material_requests"] if not r["supplemented_at"]
              for c in r["materials"] if c not in app["materials"]]
     outstanding = list(dict.fromkeys([m["code"] for m in app["missing_materials"]] + asked))
-    return {"app": app, "materials": materials, "handoffs": handoffs, "version": version(app),
+    return {"app": app, "materials": materials, "handoffs": handoffs, "version": seen["version"],
             "outstanding": outstanding, "label": _labeller(person)}
 
 
@@ -94,29 +91,29 @@ async def events(request: Request, application_id: AppId, person: Desk,
                  ) -> StreamingResponse:
     """Server-sent events: ``changed`` each time the application changes, checked as the person
     every ~2 s while the page is open; a comment every ~15 s keeps the connection."""
-    first = await _read(person, application_id)  # refused or unknown: an error, not a stream
+    first = await _version(person, application_id)  # refused or unknown: an error, no stream
 
     async def stream() -> AsyncIterator[str]:
-        seen, app, quiet = last_event_id or v or version(first), first, 0.0
+        seen, now, quiet = last_event_id or v or first["version"], first, 0.0
         yield "retry: 5000\n\n"  # a lost connection is tried again after 5 s
         while not await request.is_disconnected():
-            if app is not None and (now := version(app)) != seen:
-                seen, quiet = now, 0.0
-                status = person.t(f"app_status.{app['status']}")
-                data = {"status": app["status"],
+            if now is not None and now["version"] != seen:
+                seen, quiet = now["version"], 0.0
+                status = person.t(f"app_status.{now['status']}")
+                data = {"status": now["status"],
                         "announce": person.t("application.live_updated", status=status)}
-                yield f"event: changed\nid: {now}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+                yield f"event: changed\nid: {seen}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
             elif quiet >= KEEP_ALIVE_SECONDS:
                 quiet = 0.0
                 yield ": keep-alive\n\n"
             await asyncio.sleep(POLL_SECONDS)
             quiet += POLL_SECONDS
             try:
-                app = await _read(person, application_id)
+                now = await _version(person, application_id)
             except PeerError as exc:
                 if exc.status in (401, 403, 404):  # signed out, or no longer theirs: stop
                     return
-                app = None  # unreachable for now: try again at the next tick
+                now = None  # unreachable for now: try again at the next tick
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
