@@ -30,15 +30,16 @@ up: $(RUN_STAMP)
 	$(BIN)/onedoor up --demo
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download does not work
-# on these machines): installed here when missing and possible (apt-get, as root or through
-# sudo); where it cannot be, those tests are skipped and say why.
+# on these machines), with a Chinese font for the screenshots: installed here when either is
+# missing and possible (apt-get, as root or through sudo); where Chromium cannot be, those
+# tests are skipped and say why.
 browser:
-	@if [ -x /usr/bin/chromium ]; then :; \
+	@if [ -x /usr/bin/chromium ] && [ -n "$$(fc-list :lang=zh 2>/dev/null)" ]; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo -n); \
-	  echo "onedoor: installing Debian's Chromium for the browser tests..."; \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium \
-	  || { $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium; } \
+	  echo "onedoor: installing Debian's Chromium and a Chinese font for the browser tests..."; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium fonts-wqy-zenhei \
+	  || { $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium fonts-wqy-zenhei; } \
 	  || echo "onedoor: Chromium could not be installed: the browser tests will be skipped"; \
 	else echo "onedoor: no /usr/bin/chromium and no apt-get as root: the browser tests will be skipped"; fi
 

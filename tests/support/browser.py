@@ -95,5 +95,6 @@ def _warn_without_chinese_font() -> None:
     found = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True,
                            check=False).stdout.strip()
     if not found:
-        warnings.warn("no Chinese font installed (e.g. Debian's fonts-noto-cjk): the .zh.png "
-                      "screenshots show boxes instead of characters", stacklevel=4)
+        warnings.warn("no Chinese font installed (`make browser` installs Debian's "
+                      "fonts-wqy-zenhei): the .zh.png screenshots show boxes instead of "
+                      "characters", stacklevel=4)

@@ -163,6 +163,7 @@ async def task_page(request: Request, person: Viewer, code: str, task_id: str, *
                   task=task, history=history, names=item_names(task["items"], person.lang),
                   late=late and task["status"] in OPEN, left=left, actions=offered(task, person),
                   money=money(policy, task), askable=askable(policy, task["items"]),
+                  material_names={c: m.name for c, m in policy.materials.items()},
                   others=[d.value for d in Department if d.value != code],
                   failed=failed or Failed(), done=done if done in DONE else "")
 
