@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.db import UtcDateTime
@@ -97,14 +99,17 @@ async def append(session: AsyncSession, tables: AuditTables, entry: dict[str, An
     head = tables.head
     # The head first: a write, so that this transaction holds the write lock (SQLite) or the
     # head's row lock (PostgreSQL) until it commits, and reads the latest chain under it.
-    found = (await session.execute(
-        update(head).where(head.c.id == 1).values(last_id=head.c.last_id)
-        .returning(head.c.last_id, head.c.last_hash))).first()
-    if found is None:  # a database made without the migrations (create_all): start the chain
-        await session.execute(insert(head).values(id=1, last_id=0, last_hash=GENESIS))
-        last_id, last_hash = 0, GENESIS
-    else:
-        last_id, last_hash = found
+    lock_head = (update(head).where(head.c.id == 1).values(last_id=head.c.last_id)
+                 .returning(head.c.last_id, head.c.last_hash))
+    found = (await session.execute(lock_head)).first()
+    if found is None:  # a database made without the migrations (create_all): start the chain,
+        # once, whichever of several writers gets there first
+        dialect = session.get_bind().dialect.name
+        start = (pg_insert if dialect == "postgresql" else sqlite_insert)(head).values(
+            id=1, last_id=0, last_hash=GENESIS).on_conflict_do_nothing(index_elements=["id"])
+        await session.execute(start)
+        found = (await session.execute(lock_head)).first()
+    last_id, last_hash = found
     row = {f: entry.get(f) for f in FIELDS} | {"id": last_id + 1, "at": at,
                                                "prev_hash": last_hash}
     row["hash"] = row_hash(row)
