@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from contracts import (
+    CHANNEL_NAMES,
     Applicant,
     ApplicationHandedOver,
     ApplicationHandedOverMessage,
@@ -89,7 +90,7 @@ async def submit_application(
             row.decided_by, row.decided_at = received_by, now
         app.items.append(row)
     app.history.append(HistoryEntry(at=now, event="received", actor=received_by,
-                                    detail=f"{data.channel} 受理，回执 {app.receipt_no}"))
+                                    detail=f"{CHANNEL_NAMES[data.channel]}，回执 {app.receipt_no}"))
     tx.session.add(app)
     if refused:
         notices.refuse(tx, app, [r for r in app.items if r.status == ItemStatus.refused],

@@ -23,7 +23,7 @@ from services.common.deliveries import Refused
 from services.common.policy import Policy
 from services.common.timefmt import beijing_text
 from services.common.uow import Transaction
-from services.intake import checks, domain, notices
+from services.intake import checks, domain, notices, texts
 from services.intake.domain import CLOSED, ItemStatus
 from services.intake.models import (
     Application,
@@ -49,7 +49,7 @@ async def record_routed(tx: Transaction, msg: ApplicationRoutedMessage) -> None:
             row.routing_revision = event.revision
             row.due_at = task.items_due_at.get(code, task.due_at)
             row.status = domain.advance(row.status, ItemStatus.assigned)
-        detail = f"分办：{', '.join(task.items)}，办结时限 {beijing_text(task.due_at)}"
+        detail = f"分办：{texts.item_names(task.items)}，办结时限 {beijing_text(task.due_at)}"
         if event.reason:
             detail = f"{event.reason}；{detail}"
         _history(tx, event.application_id, event.routed_at, "assigned", task.department,
@@ -209,7 +209,7 @@ async def record_notification(tx: Transaction, msg: NotificationSentMessage) -> 
             id=event.notification_id, application_id=event.application_id, channel=event.channel,
             recipient=recipient, kind=event.kind, text=text, sent_at=event.sent_at))
         _history(tx, event.application_id, event.sent_at, "notified", None, "notify",
-                 f"{event.channel}: {event.kind}")
+                 texts.notice(event.channel, event.kind))
 
 
 async def record_completed(tx: Transaction, msg: ApplicationCompletedMessage) -> None:

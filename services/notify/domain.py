@@ -113,9 +113,12 @@ def decision_notices(contact: Contact, d: DecisionInfo) -> list[Notice]:
 
 def completion_notices(application_id: str, contact: Contact, approved: list[str],
                        rejected: list[str], referred: list[str] | None = None) -> list[Notice]:
-    summary = f"同意：{_items(approved)}；不予批准：{_items(rejected)}"
-    if referred:
-        summary += f"；已转介：{_items(referred)}"
+    # Only what happened: a list that says "none" reads as if something had been refused.
+    parts = [(label, items) for label, items in (("同意", approved), ("不予批准", rejected),
+                                                 ("已转介", referred or [])) if items]
+    summary = "；".join(f"{label}：{_items(items)}" for label, items in parts) or "无需办理事项"
+    if rejected:
+        summary += "。对不予批准的事项如有异议，可到乡镇社会救助窗口申请复核"
     return [
         Notice(f"{application_id}:completion:sms", "sms", contact.phone, "completion",
                f"{SIGNATURE}{contact.name}您好：您的申请（回执号 {contact.receipt_no}）已全部办结。"

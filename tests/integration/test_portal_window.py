@@ -195,9 +195,11 @@ async def test_application_page_shows_each_part_and_updates_live(
             assert page.status_code == 200
             for shown in ("住房救助", "住建", "已转办", view["receipt_no"], "窗口登记", "转办",
                           f"/ui/applications/{app_id}/receipt",
-                          f"/ui/applications/{app_id}/notice", "/ui/static/live.js",
+                          "/ui/static/live.js",
                           'aria-live="polite"'):
                 assert shown in page.text, shown
+            # nothing missing: no one-time notice to print
+            assert f"/ui/applications/{app_id}/notice" not in page.text
             by_receipt = await client.get(f"/ui/applications/{view['receipt_no']}")
             assert by_receipt.status_code == 200 and app_id in by_receipt.text
             assert (await client.get("/ui/applications/0123456789abcdef")).status_code == 404

@@ -161,11 +161,19 @@ def test_completion_lists_items_and_makes_two_chinese_notices(seed: int) -> None
     assert len({n.id for n in notices}) == 2
 
 
-def test_completion_with_nothing_rejected_says_none() -> None:
+def test_completion_names_only_what_happened_and_how_to_ask_for_review() -> None:
     rng = random.Random(2)
     case = Case("app-ok", contact=contact(rng), expected_tasks={"t"})
     case.decisions["t"] = decision(rng, "t", Department.housing, outcome="approved")
     approved, rejected, notices = case.completion()
     assert approved == ["housing_aid"]
     assert rejected == []
-    assert all("不予批准：无" in n.text for n in notices)
+    assert all("同意：住房救助" in n.text and "不予批准" not in n.text and "复核" not in n.text
+               for n in notices)
+
+    refused = Case("app-no", contact=contact(rng), expected_tasks={"t"})
+    refused.decisions["t"] = decision(rng, "t", Department.housing, outcome="rejected")
+    _, rejected, notices = refused.completion()
+    assert rejected == ["housing_aid"]
+    assert all("不予批准：住房救助" in n.text and "同意：" not in n.text and "复核" in n.text
+               for n in notices)
