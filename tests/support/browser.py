@@ -69,11 +69,27 @@ def screenshots(page: Page, base_url: str, name: str, path: str,
         switch_language(page, base_url, lang, path)
         if act is not None:
             act(page)
+        assert not (nameless := unlabelled(page)), f"{name} ({lang}): no label: {nameless}"
         target = SCREENS / f"{name}.{lang}.png"
         page.screenshot(path=str(target), full_page=True)
         saved.append(target)
     switch_language(page, base_url, "zh", path)
     return saved
+
+
+# Each visible form control with no accessible name: no <label for>, no wrapping <label>, no
+# aria-label or aria-labelledby (a screen reader would say only "edit text").
+_UNLABELLED = """() => [...document.querySelectorAll(
+    'input:not([type=hidden]):not([type=submit]):not([type=button]), select, textarea')]
+  .filter(e => e.offsetParent !== null || e.getClientRects().length)
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+               && !e.getAttribute('aria-labelledby'))
+  .map(e => e.outerHTML.slice(0, 120))"""
+
+
+def unlabelled(page: Page) -> list[str]:
+    """The page's visible form controls that have no label."""
+    return page.evaluate(_UNLABELLED)
 
 
 @contextlib.contextmanager
