@@ -69,6 +69,7 @@ def build_router(settings: Settings) -> APIRouter:
                     next: Annotated[str, Form(max_length=500)] = "") -> Response:
         """Signs in through the accounts API (its lock-out and audit apply) and keeps the
         token in a session cookie: HttpOnly, SameSite=Strict, Secure."""
+        web.same_origin(request)
         t = i18n.Translator(web.lang_of(request))
         if not username or not password:
             return render(request, "login.html", status_code=422, next=safe_next(next) or "",

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -117,8 +117,21 @@ def viewer(*roles: Role) -> Callable[..., Awaitable[Viewer]]:
     return mark_access(who, "signed-in " + ", ".join(allowed))
 
 
+def same_origin(request: Request) -> None:
+    """A form posted from another site is refused (403), signing in included (a browser
+    says where a POST comes from in ``Origin``; a client that sends none is not a browser
+    page of another site)."""
+    origin = request.headers.get("origin")
+    # Behind a reverse proxy that rewrites Host, the host people used is X-Forwarded-Host.
+    ours = {request.headers.get("host"), request.headers.get("x-forwarded-host")}
+    if origin and urlsplit(origin).netloc not in ours:
+        raise PageRefused(403, "common.bad_form")
+
+
 async def form_of(request: Request, person: Viewer) -> FormData:
-    """A posted form, if it carries the session's form token (403 otherwise)."""
+    """A posted form, if it comes from this site with the session's form token (403
+    otherwise)."""
+    same_origin(request)
     form = await request.form()
     given = form.get("csrf")
     if not isinstance(given, str) or not hmac.compare_digest(given, person.csrf):

@@ -37,6 +37,9 @@ async def test_sign_in_session_cookie_home_and_sign_out(backend: Backend,
         assert wrong.status_code == 401 and "用户名或密码不正确" in wrong.text
         assert "onedoor_session" not in wrong.headers.get("set-cookie", "")
 
+        elsewhere = await client.post("/ui/login", headers={"Origin": "https://evil.example"},
+                                      data={"username": "desk-1", "password": PASSWORD})
+        assert elsewhere.status_code == 403  # a sign-in form posted from another site
         signed = await sign_in(client, "desk-1")
         assert signed.headers["location"] == "/ui/window"
         cookie = signed.headers["set-cookie"].lower()
@@ -50,6 +53,9 @@ async def test_sign_in_session_cookie_home_and_sign_out(backend: Backend,
 
         desk = await client.get("/ui/window")
         assert desk.status_code == 200 and "desk-1" in desk.text  # who is signed in, shown
+        forged = await client.post("/ui/logout", headers={"Origin": "https://evil.example"},
+                                   data={"csrf": csrf_of(desk.text)})
+        assert forged.status_code == 403  # the right token, but posted from another site
         refused = await client.post("/ui/logout", data={"csrf": "0" * 32})
         assert refused.status_code == 403  # a form without the session's token
         assert (await client.get("/ui/window")).status_code == 200  # still signed in
