@@ -49,7 +49,7 @@ def build_router(runtime: Runtime, policy: Policy, authenticator: Authenticator)
     async def submit(
         data: Annotated[ApplicationCreate, Body(openapi_examples=examples.APPLICATION)],
         response: Response, actor: Window,
-        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+        idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
     ) -> ApplicationRead:
         """Register an application once, received by the signed-in window account (its
         township's); every department's part is handed on from here."""

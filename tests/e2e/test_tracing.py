@@ -57,11 +57,16 @@ def test_one_trace_joins_every_hop_and_holds_no_personal_data(
 
     # Each decision is its own request (another trace), linked to the task's span, and the
     # application's trace goes on from a span linked back to that request.
-    every = spans(system)
+    def three_decisions() -> tuple[list[dict], list[dict]]:
+        # Each process writes its spans in batches: the departments' may come a little later.
+        every = spans(system)
+        decisions = [s for s in every if s["name"] == "POST /api/v1/tasks/{task_id}/decision"
+                     and s["attributes"].get("onedoor.application_id") == app["id"]]
+        assert len(decisions) == 3
+        return every, decisions
+
+    every, decisions = eventually(three_decisions, timeout=30)
     by_id = {s["span_id"]: s for s in every}
-    decisions = [s for s in every if s["name"] == "POST /api/v1/tasks/{task_id}/decision"
-                 and s["attributes"].get("onedoor.application_id") == app["id"]]
-    assert len(decisions) == 3
     for request in decisions:
         assert request["trace_id"] != trace_id
         linked = [by_id[link["span_id"]] for link in request["links"]]

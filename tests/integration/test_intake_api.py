@@ -76,6 +76,12 @@ async def test_retried_post_with_idempotency_key_returns_the_same_application(
         assert again.headers["idempotent-replayed"] == "true"
         assert other.status_code == 409
         assert other.json()["error"]["code"] == "idempotency_key_reused"
+        # An empty key is no key: refused, said so by the field (not a 500 on the second one).
+        for _ in range(2):
+            empty = await client.post("/api/v1/applications", json=body,
+                                      headers={"Idempotency-Key": ""})
+            assert empty.status_code == 422, empty.text
+            assert [f["field"] for f in empty.json()["error"]["fields"]] == ["header.idempotency-key"]
         assert (await client.get("/api/v1/applications")).json()["total"] == 1
 
         # Published exactly once on the stream.

@@ -92,7 +92,7 @@ async def test_the_right_last_four_show_the_parts_and_nothing_personal(
         assert "Check an application&#39;s progress" in english.text and 'lang="en"' in english.text
         shown = await page.post("/status", data={"receipt_no": receipt, "id_last4": last4})
         assert shown.status_code == 200
-        for expected in ("Minimum living allowance", "Medical assistance", "Refused",
+        for expected in ("Minimum living allowance", "Medical aid", "Refused",
                          "ask for a review", "Civil affairs"):
             assert expected in shown.text, expected
 

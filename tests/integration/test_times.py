@@ -76,9 +76,11 @@ async def _get_everything(name: str, client: httpx.AsyncClient, flow: dict[str, 
                     url = url.replace("{" + p["name"] + "}", values[p["name"]])
                 else:
                     params[p["name"]] = values[p["name"]]
-        # Accounts are the admin's, the audit trail the supervisors'; the rest the client's own.
+        # Accounts are the admin's, the audit trail the supervisors', the inbox the window's;
+        # the rest the client's own.
         role = next((r for prefix, r in (("/api/v1/accounts", "admin"),
-                                          ("/api/v1/audit", "supervisor"))
+                                          ("/api/v1/audit", "supervisor"),
+                                          ("/api/v1/inbox", "window"))
                      if path.startswith(prefix)), None)
         asking = client.as_(role=role) if role else client
         response = await asking.get(url, params=params)
