@@ -63,10 +63,13 @@ def test_one_trace_joins_every_hop_and_holds_no_personal_data(
         decisions = [s for s in every if s["name"] == "POST /api/v1/tasks/{task_id}/decision"
                      and s["attributes"].get("onedoor.application_id") == app["id"]]
         assert len(decisions) == 3
+        decides = [s for s in every if s["trace_id"] == trace_id and s["name"] == "task decide"]
+        assert len(decides) == 3
         return every, decisions
 
     every, decisions = eventually(three_decisions, timeout=30)
     by_id = {s["span_id"]: s for s in every}
+    mine = [s for s in every if s["trace_id"] == trace_id]
     for request in decisions:
         assert request["trace_id"] != trace_id
         linked = [by_id[link["span_id"]] for link in request["links"]]
