@@ -54,9 +54,12 @@ lint: $(TEST_STAMP)
 asyncapi: $(RUN_STAMP)
 	$(BIN)/faststream docs gen --yaml services.asyncapi:docs -o docs/asyncapi.yaml
 
-# 10,000 applications through the whole system; prints throughput and every stage's count.
+# The ceiling, 2,000 applications through the whole system on SQLite and on PostgreSQL (when
+# reachable), then the system at rest: a table, var/bench.json and var/bench.png. More:
+#   make bench BENCH_ARGS="--applications 10000"      (onedoor bench --help)
+BENCH_ARGS ?=
 bench: $(RUN_STAMP)
-	$(BIN)/python -m bench.load --applications 10000
+	$(BIN)/onedoor bench --json var/bench.json --chart var/bench.png $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

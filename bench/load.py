@@ -1,46 +1,52 @@
 """Load: N applications through the whole system, every service its own process, counted at
 every stage at the end — every count must match.
 
-    .venv/bin/python -m bench.load --applications 10000        (make bench)
+    .venv/bin/python -m bench.load --applications 10000
+
+(``onedoor bench``, ``make bench``, runs it on SQLite and on PostgreSQL, with the ceiling and
+the system at rest: bench/suite.py.)
 
 Starts ``onedoor up`` on free loopback ports (its own nats-server, SQLite files in a temporary
 directory unless --database-url is given), with departments deciding by themselves at once.
 Each application asks for three kinds of help in three departments. Prints what it is doing
-as it goes, then the figures; exits non-zero if any count is off. Its temporary directory is
-removed at the end unless --keep is given (or the run failed: its logs are kept then).
+as it goes, then the figures (throughput, each POST's latency, every hop's hand-off latency
+from the span files, CPU and memory per process); exits non-zero if any count is off. Its
+temporary directory is removed at the end unless --keep is given (or the run failed: its logs
+are kept then).
 """
 
 import argparse
 import asyncio
-import json
-import os
+import itertools
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 
 import httpx
-import nats
 
+from bench.at_rest import cpu_of, find_processes, memory_of, peak_rss_mb, rss_mb
+from bench.figures import handoffs
 from bench.progress import Progress
 from bench.report import ITEMS, Report, expected_counts
-from contracts import subjects
-from services.common.natsauth import connect_options
+from bench.stages import count_stages, wait_quiet
+from bench.system import running
 from services.launcher.demo import sample_application
 from services.launcher.natsconfig import admin_credentials
-from services.launcher.natsserver import free_port, port_is_free
-from services.launcher.topology import topology
 
 
 async def submit(intake: str, n: int, concurrency: int, rng: random.Random,
-                 progress: Progress, headers: dict[str, str] | None = None) -> list[str]:
+                 progress: Progress, headers: dict[str, str] | None = None,
+                 latencies: list[tuple[float, float]] | None = None,
+                 rate: float | None = None) -> list[str]:
     """Post ``n`` applications, ``concurrency`` at a time, each retried under its own key, as
-    the window account of ``headers`` (it receives them)."""
+    the window account of ``headers`` (it receives them); each accepted POST's (seconds since
+    the first, milliseconds it took) goes into ``latencies``. With ``rate``, the k-th is sent
+    no sooner than k/rate seconds after the start (open loop, while fewer than ``concurrency``
+    are in flight); without, each as soon as a slot is free."""
     bodies = [sample_application(rng, ITEMS) for _ in range(n)]
     for body in bodies:
         body.pop("received_by")
@@ -49,17 +55,24 @@ async def submit(intake: str, n: int, concurrency: int, rng: random.Random,
     for body in bodies:
         queue.put_nowait(body)
     limits = httpx.Limits(max_connections=concurrency)
+    latencies = latencies if latencies is not None else []
+    started, slots = time.perf_counter(), itertools.count()
 
     async with httpx.AsyncClient(base_url=intake, timeout=60, limits=limits,
                                  headers=headers) as http:
         async def worker() -> None:
             while not queue.empty():
                 body = queue.get_nowait()
+                if rate:
+                    await asyncio.sleep(started + next(slots) / rate - time.perf_counter())
                 key = {"Idempotency-Key": uuid.uuid4().hex}
                 while True:
                     try:
+                        sent = time.perf_counter()
                         r = await http.post("/api/v1/applications", json=body, headers=key)
                         if r.status_code == 201:
+                            done = time.perf_counter()
+                            latencies.append((done - started, (done - sent) * 1000))
                             ids.append(r.json()["id"])
                             progress.counted("submitted", len(ids), n)
                             break
@@ -72,12 +85,23 @@ async def submit(intake: str, n: int, concurrency: int, rng: random.Random,
 
 
 async def wait_completed(intake: str, n: int, timeout: float, progress: Progress,
-                         headers: dict[str, str] | None = None) -> None:
+                         headers: dict[str, str] | None = None,
+                         samples: list[tuple[float, int]] | None = None,
+                         started: float | None = None) -> None:
+    """Until ``n`` applications are completed; (seconds since ``started``, completed so far)
+    go into ``samples`` twice a second."""
+    samples = samples if samples is not None else []
+    started = time.monotonic() if started is None else started
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(base_url=intake, timeout=30, headers=headers) as http:
         while time.monotonic() < deadline:
-            page = (await http.get("/api/v1/applications",
-                                   params={"status": "completed", "limit": 1})).json()
+            try:
+                page = (await http.get("/api/v1/applications",
+                                       params={"status": "completed", "limit": 1})).json()
+            except httpx.HTTPError:  # intake busy beyond the timeout, or restarting: again
+                await asyncio.sleep(0.5)
+                continue
+            samples.append((time.monotonic() - started, page["total"]))
             progress.counted("completed", min(page["total"], n), n)
             if page["total"] >= n:
                 return
@@ -85,130 +109,57 @@ async def wait_completed(intake: str, n: int, timeout: float, progress: Progress
     raise TimeoutError(f"not every application completed within {timeout}s")
 
 
-async def wait_quiet(base_port: int, nats_url: str, timeout: float,
-                     credentials: Path | None = None,
-                     headers: dict[str, str] | None = None) -> None:
-    """Until nothing moves: every consumer has delivered and been acknowledged everything,
-    and no service has an event left to publish (seen twice in a row). ``credentials``: the
-    admin's, on the closed bus `onedoor up` starts."""
-    nc = await nats.connect(nats_url, **connect_options(credentials))
-    js = nc.jetstream()
-    deadline, quiet = time.monotonic() + timeout, 0
-    async with httpx.AsyncClient(timeout=30, headers=headers) as http:
-        while quiet < 2:
-            if time.monotonic() > deadline:
-                raise TimeoutError("the system did not settle")
-            consumers = await js.consumers_info(subjects.STREAM)
-            busy = any(c.num_pending or c.num_ack_pending for c in consumers)
-            for spec in topology(base_port):
-                stats = (await http.get(f"http://127.0.0.1:{spec.port}/api/v1/ops/stats")).json()
-                busy = busy or stats["outbox_unpublished"] > 0
-            quiet = 0 if busy else quiet + 1
-            await asyncio.sleep(0.5)
-    await nc.close()
-
-
-async def count_stages(base_port: int, nats_url: str,
-                       credentials: Path | None = None,
-                       headers: dict[str, str] | None = None) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    async with httpx.AsyncClient(timeout=60, headers=headers) as http:
-        for spec in topology(base_port):
-            stats = (await http.get(f"http://127.0.0.1:{spec.port}/api/v1/ops/stats")).json()
-            for table, rows in stats["rows"].items():
-                if table not in ("outbox", "processed_messages", "dead_letters"):
-                    counts[f"{spec.name}: {table}"] = rows
-            counts[f"{spec.name}: events not yet published"] = stats["outbox_unpublished"]
-            counts[f"{spec.name}: open dead letters"] = stats["dead_letters_open"]
-    nc = await nats.connect(nats_url, **connect_options(credentials))
-    info = await nc.jetstream().stream_info(subjects.STREAM, subjects_filter=">")
-    await nc.close()
-    per_event: Counter[str] = Counter()
-    for subject, number in (info.state.subjects or {}).items():
-        parts = subject.split(".")
-        per_event[f"stream: {parts[1]}.{parts[2]}"] += number
-    counts.update(per_event)
-    return counts
-
-
 def run(n: int, data_dir: Path, *, concurrency: int = 32, database_url: str | None = None,
         timeout: float = 1800, seed: int = 1, env: dict[str, str] | None = None,
-        progress: Progress | None = None) -> Report:
-    """Start the system, push ``n`` applications through it, count, stop; returns the figures."""
+        progress: Progress | None = None, rate: float | None = None) -> Report:
+    """Start the system, push ``n`` applications through it, count, stop; returns the figures,
+    with each POST's latency, the completed count over time, each process's CPU and memory
+    during the load, and every hop's hand-off latency from the span files."""
     progress = progress or Progress()
-    base, nats_port = _port_block(9), free_port()
-    args = [sys.executable, "-m", "services.launcher", "up", "--data-dir", str(data_dir),
-            "--http-port", str(base), "--nats-port", str(nats_port), "--auto-decide-after", "0"]
-    if database_url:
-        args += ["--database-url", database_url]
-    log = (data_dir / "onedoor-up.log")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
-        progress.say(f"starting the system (onedoor up; its log: {log})")
-        up = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
-                              env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
-        try:
-            _wait_ready([s.port for s in topology(base)], up, log)
-            window, ops = _credentials(data_dir, database_url, env)
-            progress.say(f"every service is ready; submitting {n} application(s), "
-                         f"{concurrency} at a time")
-            report = Report(n)
-            started = time.monotonic()
-            asyncio.run(submit(f"http://127.0.0.1:{base}", n, concurrency, random.Random(seed),
-                               progress, window))
-            report.submit_seconds = time.monotonic() - started
-            asyncio.run(wait_completed(f"http://127.0.0.1:{base}", n, timeout, progress, window))
-            report.complete_seconds = time.monotonic() - started
-            progress.say("every application completed; waiting until nothing moves")
-            asyncio.run(wait_quiet(base, f"nats://127.0.0.1:{nats_port}", timeout,
-                                   admin_credentials(data_dir), ops))
-            progress.say("counting every stage")
-            report.counts = asyncio.run(count_stages(base, f"nats://127.0.0.1:{nats_port}",
-                                                     admin_credentials(data_dir), ops))
-            report.expected = expected_counts(n)
-            return report
-        finally:
-            progress.say("stopping the system")
-            up.send_signal(2)
-            up.wait(60)
+    progress.restart_counts()
+    with running(data_dir, database_url=database_url, env=env, progress=progress) as system:
+        window, ops = system.credentials()
+        processes = find_processes(system.http_port, system.nats_port)
+        pace = f", {rate:g}/s at most" if rate else ""
+        progress.say(f"every service is ready; submitting {n} application(s), "
+                     f"{concurrency} at a time{pace}")
+        report = Report(n, database="postgresql" if database_url else "sqlite")
+        cpu_before = cpu_of(processes)
+        report.started_epoch = time.time()
+        asyncio.run(_drive(system.intake, n, concurrency, seed, timeout, progress, window,
+                           report, rate))
+        progress.say("every application completed; waiting until nothing moves")
+        asyncio.run(wait_quiet(system.http_port, system.nats_url, timeout,
+                               admin_credentials(data_dir), ops))
+        cpu_after = cpu_of(processes)
+        report.cpu_seconds = {name: cpu_after[name] - cpu_before[name]
+                              for name in processes if name in cpu_before and name in cpu_after}
+        report.rss_mb = memory_of(processes, rss_mb)
+        report.peak_rss_mb = memory_of(processes, peak_rss_mb)
+        progress.say("counting every stage")
+        report.counts = asyncio.run(count_stages(system.http_port, system.nats_url,
+                                                 admin_credentials(data_dir), ops))
+        report.expected = expected_counts(n)
+    # After the stop: every process has written out its last spans.
+    report.handoffs = handoffs(data_dir / "traces")
+    return report
 
 
-def _credentials(data_dir: Path, database_url: str | None,
-                 env: dict[str, str] | None) -> tuple[dict[str, str], dict[str, str]]:
-    """Bearer headers of a window account made for the run (``onedoor staff add``) and of the
-    ops token ``up`` left in the data directory."""
-    args = [sys.executable, "-m", "services.launcher", "staff", "add", "--name", "bench",
-            "--role", "window", "--username", f"bench-{uuid.uuid4().hex[:8]}", "--json",
-            "--data-dir", str(data_dir)] + (["--database-url", database_url] if database_url else [])
-    made = subprocess.run(args, capture_output=True, text=True, check=True, timeout=120,
-                          env={**os.environ, **(env or {})})
-    window = json.loads(made.stdout)["token"]
-    ops = (data_dir / "ops-token").read_text().strip()
-    return {"Authorization": f"Bearer {window}"}, {"Authorization": f"Bearer {ops}"}
-
-
-def _port_block(size: int) -> int:
-    for _ in range(200):
-        base = free_port()
-        if base + size < 65535 and all(port_is_free(base + i) for i in range(size)):
-            return base
-    raise RuntimeError("no free ports")
-
-
-def _wait_ready(ports: list[int], up: subprocess.Popen, log: Path, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    for port in ports:
-        while True:
-            if up.poll() is not None:
-                raise RuntimeError(f"onedoor up exited:\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"port {port} not ready")
-            time.sleep(0.3)
+async def _drive(intake: str, n: int, concurrency: int, seed: int, timeout: float,
+                 progress: Progress, window: dict[str, str], report: Report,
+                 rate: float | None) -> None:
+    """Submit, counting the completed ones meanwhile (the rate over time from the start)."""
+    started = time.monotonic()
+    completing = asyncio.create_task(wait_completed(intake, n, timeout, progress, window,
+                                                    report.completed, started))
+    try:
+        await submit(intake, n, concurrency, random.Random(seed), progress, window,
+                     report.post_ms, rate)
+        report.submit_seconds = time.monotonic() - started
+        await completing
+    finally:
+        completing.cancel()
+    report.complete_seconds = time.monotonic() - started
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="how many (default: %(default)s)")
     parser.add_argument("--concurrency", type=int, default=32,
                         help="requests in flight at once (default: %(default)s)")
+    parser.add_argument("--rate", type=float,
+                        help="applications per second to submit, at most (default: as fast "
+                             "as they are taken)")
     parser.add_argument("--database-url", help="PostgreSQL instead of SQLite files")
     parser.add_argument("--data-dir", type=Path,
                         help="where the databases and logs go, kept (default: a temporary "
@@ -229,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"data and logs: {data_dir}", flush=True)
     ok = False
     try:
-        report = run(args.applications, data_dir, concurrency=args.concurrency,
+        report = run(args.applications, data_dir, concurrency=args.concurrency, rate=args.rate,
                      database_url=args.database_url)
         report.print()
         ok = not report.mismatches

@@ -20,6 +20,10 @@ class Progress:
     def say(self, message: str) -> None:
         print(f"[{self.clock() - self.started:7.1f}s] {message}", file=self.stream, flush=True)
 
+    def restart_counts(self) -> None:
+        """A new run counts from nothing again (its own tenths shown)."""
+        self._shown.clear()
+
     def counted(self, what: str, done: int, total: int) -> None:
         """``what done/total``, when it has moved on by a tenth of the total or reached it."""
         step = max(1, total // 10)

@@ -17,7 +17,18 @@ from contracts import Department
 from services.common import logs
 from services.common.crypto import KeyProblem
 from services.common.instance import InstanceConflict
-from services.launcher import audit, keys, natscmd, ops, options, policycmd, staff, status, trace
+from services.launcher import (
+    audit,
+    benchcmd,
+    keys,
+    natscmd,
+    ops,
+    options,
+    policycmd,
+    staff,
+    status,
+    trace,
+)
 from services.launcher.preflight import (
     CONFIG_ERROR,
     ConfigError,
@@ -63,6 +74,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(staff.run(args))
     elif args.command == "audit":
         sys.exit(audit.run(args))
+    elif args.command == "bench":
+        sys.exit(benchcmd.run(args))
     elif args.command == "up":
         try:
             sys.exit(asyncio.run(up(args)))
@@ -78,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     options.add_up(sub)
     options.add_run(sub)
     audit.add_parser(sub)
+    benchcmd.add_parser(sub)
     keys.add_parser(sub)
     ops.add_parser(sub)
     natscmd.add_parser(sub)
