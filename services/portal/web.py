@@ -118,13 +118,19 @@ def viewer(*roles: Role) -> Callable[..., Awaitable[Viewer]]:
 
 
 def same_origin(request: Request) -> None:
-    """A form posted from another site is refused (403), signing in included (a browser
-    says where a POST comes from in ``Origin``; a client that sends none is not a browser
-    page of another site)."""
+    """A form posted from another site is refused (403), signing in included. Browsers say
+    where a request comes from in ``Sec-Fetch-Site``; older ones only in ``Origin`` (which
+    is "null" under the pages' no-referrer policy, so it decides only when it names a site).
+    A client that sends neither is not a browser page of another site."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        if site not in ("same-origin", "none"):  # none: typed or bookmarked by the person
+            raise PageRefused(403, "common.bad_form")
+        return
     origin = request.headers.get("origin")
     # Behind a reverse proxy that rewrites Host, the host people used is X-Forwarded-Host.
     ours = {request.headers.get("host"), request.headers.get("x-forwarded-host")}
-    if origin and urlsplit(origin).netloc not in ours:
+    if origin and origin != "null" and urlsplit(origin).netloc not in ours:
         raise PageRefused(403, "common.bad_form")
 
 

@@ -11,7 +11,7 @@ from services.intake.app import create_app as create_intake
 from tests.support.apps import running
 from tests.support.backends import Backend
 from tests.support.nats import NatsServer
-from tests.support.screens import PASSWORD, add_person, browser, csrf_of, sign_in
+from tests.support.screens import PASSWORD, add_person, browser, csrf_of
 
 
 async def test_sign_in_session_cookie_home_and_sign_out(backend: Backend,
@@ -40,8 +40,17 @@ async def test_sign_in_session_cookie_home_and_sign_out(backend: Backend,
         elsewhere = await client.post("/ui/login", headers={"Origin": "https://evil.example"},
                                       data={"username": "desk-1", "password": PASSWORD})
         assert elsewhere.status_code == 403  # a sign-in form posted from another site
-        signed = await sign_in(client, "desk-1")
-        assert signed.headers["location"] == "/ui/window"
+        for headers in ({"Sec-Fetch-Site": "cross-site", "Origin": "null"},
+                        {"Sec-Fetch-Site": "same-site"}):
+            refused = await client.post("/ui/login", headers=headers,
+                                        data={"username": "desk-1", "password": PASSWORD})
+            assert refused.status_code == 403, headers
+        # As Chromium posts the page's own form: Origin "null" (the no-referrer policy),
+        # Sec-Fetch-Site same-origin.
+        signed = await client.post("/ui/login", headers={"Origin": "null",
+                                                         "Sec-Fetch-Site": "same-origin"},
+                                   data={"username": "desk-1", "password": PASSWORD})
+        assert signed.status_code == 303 and signed.headers["location"] == "/ui/window"
         cookie = signed.headers["set-cookie"].lower()
         for flag in ("httponly", "secure", "samesite=strict", "path=/"):
             assert flag in cookie, cookie
