@@ -67,7 +67,7 @@ async def _consume_pull_quietly(self: Any) -> None:
             pass  # nothing for IDLE_WAIT_SECONDS: ask again
         except (ConnectionClosedError, ServiceUnavailableError):
             messages = []  # unacknowledged: the server delivers them again
-            await asyncio.sleep(fill)  # as faststream's loop does, but not in a tight spin
+            await asyncio.sleep(fill)  # then ask again (faststream asks at once: a tight spin)
         quiet = not messages
         if messages and self.running:
             await self.consume(messages)
