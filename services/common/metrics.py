@@ -47,7 +47,12 @@ from services.common.clock import Clock
 log = logging.getLogger(__name__)
 STOP_TIMEOUT = 5.0  # seconds the refresh loop gets to stop at shutdown
 
-REFRESH_SECONDS = 5.0
+# The gauges are refreshed when /metrics is asked (unless they are under FRESH_SECONDS old)
+# and in the background at least every REFRESH_SECONDS: a system nobody scrapes does not
+# query its database and NATS every few seconds for nothing (issue 11: CPU at rest).
+REFRESH_SECONDS = 60.0
+FRESH_SECONDS = 1.0
+SCRAPE_REFRESH_TIMEOUT = 5.0
 CONSUMER_INFO_TIMEOUT = 2.0
 
 # An extra gauge's value source: label values (in the gauge's label order) -> value.
@@ -72,6 +77,9 @@ class Metrics:
     def __init__(self, service: str, interval: float = REFRESH_SECONDS) -> None:
         self.service = service
         self.interval = interval
+        self._sources: tuple[Any, ...] | None = None  # what refresh reads, once started
+        self._refreshed_at = 0.0
+        self._refreshing = asyncio.Lock()
         self.registry = CollectorRegistry()
         r = self.registry
         # Consumers (fed by BatchConsumer through the three methods below).
@@ -165,15 +173,28 @@ class Metrics:
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
 
+    async def scrape(self) -> bytes:
+        """The exposition, with the gauges refreshed first unless they are fresh (a refresh
+        that does not end in time leaves the last values)."""
+        if self._sources is not None and time.monotonic() - self._refreshed_at > FRESH_SECONDS:
+            async with self._refreshing:
+                if time.monotonic() - self._refreshed_at > FRESH_SECONDS:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.refresh(*self._sources),
+                                               SCRAPE_REFRESH_TIMEOUT)
+        return self.exposition()
+
     # -- the background refresh -----------------------------------------------------------
 
     def start(self, db: Any, tables: Any, consumers: Mapping[str, Any], connection: Any,
               js: Any) -> None:
         self.watch(consumers)
+        self._sources = (db, tables, consumers, connection, js)
         self._task = asyncio.create_task(self._run(db, tables, consumers, connection, js),
                                          name="metrics-refresh")
 
     async def stop(self) -> None:
+        self._sources = None
         if self._task:
             self._task.cancel()
             # Bounded: a refresh cancelled inside a database or NATS call has been seen never
@@ -199,6 +220,7 @@ class Metrics:
     async def refresh(self, db: Any, tables: Any, consumers: Mapping[str, Any], connection: Any,
                       js: Any) -> None:
         """Bring every gauge up to date; a source that fails keeps its last values."""
+        self._refreshed_at = time.monotonic()
         async with self._source("database"):
             async with db.reading() as session:
                 unpublished = await session.scalar(
@@ -364,6 +386,6 @@ def metrics_router(metrics: Metrics) -> APIRouter:
     @router.get("/metrics", include_in_schema=False)
     async def exposition() -> Response:
         """Prometheus text exposition of this service's metrics."""
-        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+        return Response(await metrics.scrape(), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -6,7 +6,7 @@ from typing import Any
 
 from opentelemetry import trace
 from pydantic import BaseModel
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import Envelope
@@ -32,7 +32,13 @@ class Transaction:
         # The span the next published events continue (the request's, or the message's).
         self.causing_span = causing_span
         self.outbox: list[dict[str, Any]] = []
+        self.later: dict[Table, list[dict[str, Any]]] = {}
         self.after_commit: list[Callable[[], None]] = []
+
+    def insert_later(self, table: Any, row: dict[str, Any]) -> None:
+        """Add a row nothing in the transaction reads back (a history line): the rows of a
+        whole batch go in one statement per table at commit, after the session's own."""
+        self.later.setdefault(table, []).append(row)
 
     def publish(
         self,
@@ -104,6 +110,10 @@ class UnitOfWork:
             async with self.db.writing() as session:
                 tx = Transaction(session, self.clock, self.tracer, causing, self.bus_key)
                 yield tx
+                if tx.later:
+                    await session.flush()
+                    for table, rows in tx.later.items():
+                        await session.execute(insert(table), rows)
                 if tx.outbox:
                     await session.execute(insert(self.tables.outbox), tx.outbox)
                 # A staff request's change: its audit row commits with it, or not at all.

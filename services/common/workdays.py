@@ -6,6 +6,7 @@ the State Council's schedules; for a year it does not cover, a ``Calendar`` fall
 weekends plus its override file of holidays (and make-up days), and warns once per year.
 """
 
+import functools
 import logging
 import tomllib
 from dataclasses import dataclass, field
@@ -57,13 +58,16 @@ class Calendar:
 
     def end_of_working_day_after(self, start: datetime, days: int) -> datetime:
         """The end (23:59:59 in Shanghai) of the ``days``-th working day after ``start``'s day."""
-        day = start.astimezone(SHANGHAI).date()
+        return _end_of_working_day_after(self, start.astimezone(SHANGHAI).date(), days)
+
+    def _count_from(self, day: date, days: int) -> datetime:
         counted = 0
         while counted < days:
             day += timedelta(days=1)
             if self.is_working_day(day):
                 counted += 1
         return datetime.combine(day, END_OF_DAY, SHANGHAI).astimezone(UTC)
+
 
     def working_days_between(self, start: datetime, end: datetime) -> int:
         """Working days from ``start`` to ``end`` as the law counts a limit: the start day is
@@ -118,3 +122,9 @@ def is_working_day(day: date) -> bool:
 def end_of_working_day_after(start: datetime, days: int) -> datetime:
     """The end (23:59:59 in Shanghai) of the ``days``-th working day after ``start``'s day."""
     return DEFAULT_CALENDAR.end_of_working_day_after(start, days)
+
+
+# Every task of a day has the same few time limits: routing asks this for each item it plans.
+@functools.lru_cache(maxsize=4096)
+def _end_of_working_day_after(calendar: Calendar, day: date, days: int) -> datetime:
+    return calendar._count_from(day, days)

@@ -101,7 +101,7 @@ async def submit_application(
         app.status = ApplicationStatus.awaiting_materials
         notices.request_materials(tx, app, policy, missing, requested_by="window")
     else:
-        _accept(tx, app, kept, now)
+        app.history.append(_accept(tx, app, kept, now))
     return app, True
 
 
@@ -124,7 +124,7 @@ async def supplement_materials(tx: Transaction, application_id: str, data: Mater
         if not still:
             kept = [Item(r.item) for r in app.items if r.status != ItemStatus.refused]
             app.status = ApplicationStatus.received
-            _accept(tx, app, kept, now)
+            tx.session.add(_accept(tx, app, kept, now))
     requests = await tx.session.scalars(select(MaterialRequest).where(
         MaterialRequest.application_id == app.id, MaterialRequest.supplemented_at.is_(None)))
     for request in requests:
@@ -190,12 +190,13 @@ def not_the_owner(owner: str | None) -> ApiError:
                     f"只有首问责任人（{owner}）可以移交该申请。")
 
 
-def _accept(tx: Transaction, app: Application, items: list[Item], now: Any) -> None:
-    """Every material is in: accepted (受理), the legal clock starts; on to routing."""
+def _accept(tx: Transaction, app: Application, items: list[Item], now: Any) -> HistoryEntry:
+    """Every material is in: accepted (受理), the legal clock starts; on to routing. Returns
+    the history line saying so, for the caller to add."""
     app.accepted_at = now
     app.missing_materials = {}
-    tx.session.add(HistoryEntry(application_id=app.id, at=now, event="accepted",
-                                actor=app.owner, detail="材料齐全，正式受理"))
+    entry = HistoryEntry(application_id=app.id, at=now, event="accepted", actor=app.owner,
+                         detail="材料齐全，正式受理")
     # Routing needs none of the personal part: it goes sealed for the departments and notify.
     masked, sealed = personal.seal_application(tx.bus_key, app.id, ApplicationPersonal(
         applicant=Applicant.model_validate(app.applicant),
@@ -213,6 +214,7 @@ def _accept(tx: Transaction, app: Application, items: list[Item], now: Any) -> N
         subject=subjects.APPLICATION_SUBMITTED,
         message_id=f"{app.id}:submitted",
     )
+    return entry
 
 
 async def _get(tx: Transaction, application_id: str) -> Application:

@@ -72,7 +72,11 @@ def build_router(runtime: Runtime, policy: Policy, authenticator: Authenticator)
         if not created:
             response.headers["Idempotent-Replayed"] = "true"
         response.headers["Location"] = f"/api/v1/applications/{application_id}"
-        return await _read(application_id, actor)
+        if not created:
+            return await _read(application_id, actor)
+        # Built from what was just written (its own township's), not read back.
+        found = views.view_of(app, policy, requests=[], notifications=[], history=app.history)
+        return found if sees_personal_data_in_full(actor) else privacy.masked_view(found)
 
     @router.post("/applications/{application_id}/materials", response_model=ApplicationRead)
     async def supplement(

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Table, select, update
 
 from contracts import (
     ApplicationCompletedMessage,
@@ -32,6 +32,8 @@ from services.intake.models import (
     MaterialRequest,
     Notification,
 )
+
+APPLICATIONS: Table = Application.__table__  # type: ignore[assignment]
 
 
 async def record_routed(tx: Transaction, msg: ApplicationRoutedMessage) -> None:
@@ -78,8 +80,7 @@ async def record_decided(tx: Transaction, msg: TaskDecidedMessage, *, policy: Po
     does not have, an amount outside the policy, a grant without the status it follows)."""
     event = msg.payload
     items = await _items(tx, event.application_id)
-    app = await tx.session.get(Application, event.application_id)
-    if app is None:
+    if await _state(tx, event.application_id) is None:
         raise Refused(f"a decision of task {event.task_id} for application "
                       f"{event.application_id}, which the window never registered")
     decided = [r for r in items.values()
@@ -105,10 +106,11 @@ async def record_decided(tx: Transaction, msg: TaskDecidedMessage, *, policy: Po
         if row is None:
             if not event.automatic:
                 continue
-            row = ApplicationItem(application_id=app.id, item=code, position=len(items),
+            row = ApplicationItem(application_id=event.application_id, item=code, position=len(items),
                                   department=event.department, status=ItemStatus.pending,
                                   routing_revision=0)
             tx.session.add(row)
+            await tx.session.flush()  # seen by the batch's next query (no autoflush there)
             items[code] = row
         row.task_id, row.department = event.task_id, event.department
         row.outcome, row.amount, row.reason = event.outcome, event.amount, event.reason
@@ -200,9 +202,12 @@ async def relay_materials_request(tx: Transaction, msg: TaskMaterialsRequestedMe
 async def record_notification(tx: Transaction, msg: NotificationSentMessage) -> None:
     """Consumes NotificationSent: a notice went to the applicant or the window."""
     event = msg.payload
-    if await tx.session.get(Application, event.application_id) is None:
+    if await _state(tx, event.application_id) is None:
         return
-    if await tx.session.get(Notification, event.notification_id) is None:
+    with tx.session.no_autoflush:
+        known = await tx.session.scalar(select(Notification.id).where(
+            Notification.id == event.notification_id))
+    if known is None:
         recipient, text = personal.open_notice(tx.bus_key, event.application_id, event.sealed,
                                                event.recipient, event.text)
         tx.session.add(Notification(
@@ -215,34 +220,57 @@ async def record_notification(tx: Transaction, msg: NotificationSentMessage) -> 
 async def record_completed(tx: Transaction, msg: ApplicationCompletedMessage) -> None:
     """Consumes ApplicationCompleted: every part is closed and the applicant was told."""
     event = msg.payload
-    app = await tx.session.get(Application, event.application_id)
-    if app is None:
+    if await _state(tx, event.application_id) is None:
         return
-    app.completed_at = event.completed_at
-    _history(tx, app.id, event.completed_at, "completed", None, "notify", "全部事项办结")
-    await _refresh_status(tx, app.id, {i.item: i for i in app.items})
+    await _set(tx, event.application_id, completed_at=event.completed_at)
+    _history(tx, event.application_id, event.completed_at, "completed", None, "notify",
+             "全部事项办结")
+    await _refresh_status(tx, event.application_id, await _items(tx, event.application_id))
 
 
 async def _items(tx: Transaction, application_id: str) -> dict[str, ApplicationItem]:
-    rows = await tx.session.scalars(
-        select(ApplicationItem).where(ApplicationItem.application_id == application_id)
-    )
+    # No flush first: a batch's earlier changes to these rows are on the very objects the
+    # query returns (the session's identity map), so they are written once, at commit, rather
+    # than flushed before every message's query. A new row is flushed where it is added.
+    with tx.session.no_autoflush:
+        rows = await tx.session.scalars(
+            select(ApplicationItem).where(ApplicationItem.application_id == application_id))
     return {r.item: r for r in rows}
+
+
+async def _state(tx: Transaction, application_id: str) -> Row[Any] | None:
+    """What the combined status is computed from, without loading the application (its
+    personal columns are encrypted: decrypting them for every event was the hot spot)."""
+    with tx.session.no_autoflush:  # the columns are only ever changed by _set (at once)
+        found = await tx.session.execute(
+            select(APPLICATIONS.c.status, APPLICATIONS.c.outcome, APPLICATIONS.c.completed_at)
+            .where(APPLICATIONS.c.id == application_id))
+    return found.first()
+
+
+async def _set(tx: Transaction, application_id: str, **values: Any) -> None:
+    with tx.session.no_autoflush:  # as in _items: the batch's rows are flushed at commit
+        await tx.session.execute(
+            update(APPLICATIONS).where(APPLICATIONS.c.id == application_id).values(**values))
 
 
 async def _refresh_status(tx: Transaction, application_id: str,
                           items: dict[str, ApplicationItem]) -> None:
-    app = await tx.session.get(Application, application_id)
-    if app is None:
+    state = await _state(tx, application_id)
+    if state is None:
         return
-    waiting = app.status == domain.ApplicationStatus.awaiting_materials
-    app.status = domain.combined_status((i.status for i in items.values()),
-                                        completed=app.completed_at is not None,
-                                        awaiting_materials=waiting)
-    app.outcome = domain.combined_outcome(i.outcome for i in items.values())
+    waiting = state.status == domain.ApplicationStatus.awaiting_materials
+    status = domain.combined_status((i.status for i in items.values()),
+                                    completed=state.completed_at is not None,
+                                    awaiting_materials=waiting)
+    outcome = domain.combined_outcome(i.outcome for i in items.values())
+    if (status, outcome) != (state.status, state.outcome):
+        await _set(tx, application_id, status=status, outcome=outcome)
 
 
 def _history(tx: Transaction, application_id: str, at: Any, event: str, department: str | None,
              actor: str | None, detail: str) -> None:
-    tx.session.add(HistoryEntry(application_id=application_id, at=at, event=event,
-                                department=department, actor=actor, detail=detail))
+    # Written with the batch's other rows in one statement at commit (in this order).
+    tx.insert_later(HistoryEntry.__table__, {
+        "application_id": application_id, "at": at, "event": event, "department": department,
+        "actor": actor, "detail": detail})

@@ -10,7 +10,13 @@ from sqlalchemy.orm import selectinload
 from contracts import DEPARTMENT_NAMES, ITEM_NAMES, Department, Item
 from services.common.policy import Policy
 from services.intake import search
-from services.intake.models import Application, ApplicationItem, MaterialRequest
+from services.intake.models import (
+    Application,
+    ApplicationItem,
+    HistoryEntry,
+    MaterialRequest,
+    Notification,
+)
 from services.intake.schemas import (
     ApplicationPage,
     ApplicationRead,
@@ -38,6 +44,13 @@ async def get_application(session: AsyncSession, application_id: str,
         return None
     requests = await session.scalars(select(MaterialRequest).where(
         MaterialRequest.application_id == app.id).order_by(MaterialRequest.requested_at))
+    return view_of(app, policy, requests=list(requests), notifications=app.notifications,
+                   history=app.history)
+
+
+def view_of(app: Application, policy: Policy, *, requests: list[MaterialRequest],
+            notifications: list[Notification], history: list[HistoryEntry]) -> ApplicationRead:
+    """The combined view from rows in hand (a new application's, just written: no read-back)."""
     return ApplicationRead(
         **summary(app).model_dump(),
         applicant=app.applicant,
@@ -52,8 +65,8 @@ async def get_application(session: AsyncSession, application_id: str,
         material_requests=[MaterialRequestRead.model_validate(r, from_attributes=True)
                            for r in requests],
         notifications=[NotificationRead.model_validate(n, from_attributes=True)
-                       for n in app.notifications],
-        history=[HistoryRead.model_validate(h, from_attributes=True) for h in app.history],
+                       for n in notifications],
+        history=[HistoryRead.model_validate(h, from_attributes=True) for h in history],
     )
 
 

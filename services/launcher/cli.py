@@ -11,8 +11,6 @@ import importlib
 import os
 import sys
 
-import uvicorn
-
 from contracts import Department
 from services.common import logs
 from services.common.crypto import KeyProblem
@@ -37,6 +35,7 @@ from services.launcher.preflight import (
     check_region,
     check_settings,
 )
+from services.launcher.serve import serve
 from services.launcher.up import up
 
 # Help for options a command's own parser leaves without it.
@@ -142,8 +141,7 @@ def run_service(args: argparse.Namespace) -> None:
     except (InstanceConflict, KeyProblem) as exc:
         print(f"onedoor run {name}: {exc}", file=sys.stderr)
         sys.exit(CONFIG_ERROR)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None,
-                log_level="warning", access_log=False)
+    serve(app, settings.host, settings.port)
 
 
 def _package(service: str) -> str:

@@ -11,8 +11,14 @@ from services.notify.adapters import Channels
 log = logging.getLogger(__name__)
 
 
+# Every commit that queues notices wakes the dispatcher; the poll only tries a failed send
+# again (and nothing runs at rest in between: issue 11).
+POLL_SECONDS = 10.0
+
+
 class Dispatcher:
-    def __init__(self, uow: UnitOfWork, channels: Channels, poll_seconds: float = 1.0) -> None:
+    def __init__(self, uow: UnitOfWork, channels: Channels,
+                 poll_seconds: float = POLL_SECONDS) -> None:
         self.uow = uow
         self.channels = channels
         self.poll_seconds = poll_seconds
