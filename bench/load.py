@@ -27,13 +27,17 @@ import uuid
 from pathlib import Path
 
 import httpx
+import nats
 
 from bench.at_rest import cpu_of, find_processes, memory_of, peak_rss_mb, rss_mb
 from bench.figures import handoffs
+from bench.history import multiply
 from bench.progress import Progress
 from bench.report import ITEMS, Report, expected_counts
 from bench.stages import count_stages, wait_quiet
-from bench.system import running
+from bench.system import System, running
+from contracts import subjects
+from services.common.natsauth import connect_options
 from services.launcher.demo import sample_application
 from services.launcher.natsconfig import admin_credentials
 
@@ -84,53 +88,66 @@ async def submit(intake: str, n: int, concurrency: int, rng: random.Random,
     return ids
 
 
-async def wait_completed(intake: str, n: int, timeout: float, progress: Progress,
-                         headers: dict[str, str] | None = None,
-                         samples: list[tuple[float, int]] | None = None,
-                         started: float | None = None) -> None:
-    """Until ``n`` applications are completed; (seconds since ``started``, completed so far)
-    go into ``samples`` twice a second."""
+async def wait_completed(nats_url: str, credentials: Path | None, n: int, timeout: float,
+                         progress: Progress, samples: list[tuple[float, int]] | None = None,
+                         started: float | None = None, already: int = 0) -> None:
+    """Until ``n`` applications more than ``already`` are completed (their completion event
+    is on the stream: counted there, so that the count costs intake nothing, whatever the
+    history); (seconds since ``started``, completed so far) go into ``samples`` twice a
+    second."""
     samples = samples if samples is not None else []
     started = time.monotonic() if started is None else started
     deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(base_url=intake, timeout=30, headers=headers) as http:
+    nc = await nats.connect(nats_url, **connect_options(credentials))
+    try:
         while time.monotonic() < deadline:
-            try:
-                page = (await http.get("/api/v1/applications",
-                                       params={"status": "completed", "limit": 1})).json()
-            except httpx.HTTPError:  # intake busy beyond the timeout, or restarting: again
-                await asyncio.sleep(0.5)
-                continue
-            samples.append((time.monotonic() - started, page["total"]))
-            progress.counted("completed", min(page["total"], n), n)
-            if page["total"] >= n:
+            done = await completed_on_stream(nc) - already
+            samples.append((time.monotonic() - started, done))
+            progress.counted("completed", min(done, n), n)
+            if done >= n:
                 return
             await asyncio.sleep(0.5)
+    finally:
+        await nc.close()
     raise TimeoutError(f"not every application completed within {timeout}s")
+
+
+async def completed_on_stream(nc: nats.NATS) -> int:
+    info = await nc.jetstream().stream_info(subjects.STREAM,
+                                            subjects_filter=subjects.APPLICATION_COMPLETED)
+    return sum((info.state.subjects or {}).values())
 
 
 def run(n: int, data_dir: Path, *, concurrency: int = 32, database_url: str | None = None,
         timeout: float = 1800, seed: int = 1, env: dict[str, str] | None = None,
-        progress: Progress | None = None, rate: float | None = None) -> Report:
+        progress: Progress | None = None, rate: float | None = None,
+        history: int = 0) -> Report:
     """Start the system, push ``n`` applications through it, count, stop; returns the figures,
     with each POST's latency, the completed count over time, each process's CPU and memory
-    during the load, and every hop's hand-off latency from the span files."""
+    during the load, and every hop's hand-off latency from the span files. With ``history``,
+    the databases first hold about that many past applications (bench/history.py)."""
     progress = progress or Progress()
     progress.restart_counts()
+    credentials = admin_credentials(data_dir)
     with running(data_dir, database_url=database_url, env=env, progress=progress) as system:
         window, ops = system.credentials()
         processes = find_processes(system.http_port, system.nats_port)
+        baseline: dict[str, int] = {}
+        if history:
+            baseline = _make_history(system, n, history, seed + 1, concurrency, timeout,
+                                     window, ops, progress, (env or {}).get(
+                                         "ONEDOOR_DATABASE_SCHEMA_PREFIX", ""))
         pace = f", {rate:g}/s at most" if rate else ""
         progress.say(f"every service is ready; submitting {n} application(s), "
                      f"{concurrency} at a time{pace}")
-        report = Report(n, database="postgresql" if database_url else "sqlite")
+        report = Report(n, database="postgresql" if database_url else "sqlite",
+                        history=baseline.get("intake: applications", 0), baseline=baseline)
         cpu_before = cpu_of(processes)
         report.started_epoch = time.time()
-        asyncio.run(_drive(system.intake, n, concurrency, seed, timeout, progress, window,
-                           report, rate))
+        asyncio.run(_drive(system, n, concurrency, seed, timeout, progress, window,
+                           report, rate, already=baseline.get(COMPLETED, 0)))
         progress.say("every application completed; waiting until nothing moves")
-        asyncio.run(wait_quiet(system.http_port, system.nats_url, timeout,
-                               admin_credentials(data_dir), ops))
+        asyncio.run(wait_quiet(system.http_port, system.nats_url, timeout, credentials, ops))
         cpu_after = cpu_of(processes)
         report.cpu_seconds = {name: cpu_after[name] - cpu_before[name]
                               for name in processes if name in cpu_before and name in cpu_after}
@@ -138,22 +155,45 @@ def run(n: int, data_dir: Path, *, concurrency: int = 32, database_url: str | No
         report.peak_rss_mb = memory_of(processes, peak_rss_mb)
         progress.say("counting every stage")
         report.counts = asyncio.run(count_stages(system.http_port, system.nats_url,
-                                                 admin_credentials(data_dir), ops))
-        report.expected = expected_counts(n)
-    # After the stop: every process has written out its last spans.
-    report.handoffs = handoffs(data_dir / "traces")
+                                                 credentials, ops))
+        report.expected = {k: baseline.get(k, 0) + v for k, v in expected_counts(n).items()}
+    # After the stop: every process has written out its last spans (the measured load's).
+    since = int(report.started_epoch * 1e9)
+    report.handoffs = [h for h in handoffs(data_dir / "traces") if h[0] >= since]
     return report
 
 
-async def _drive(intake: str, n: int, concurrency: int, seed: int, timeout: float,
+COMPLETED = "stream: application.completed"
+
+
+def _make_history(system: System, n: int, history: int, seed: int, concurrency: int,
+                  timeout: float, window: dict[str, str], ops: dict[str, str],
+                  progress: Progress, schema_prefix: str) -> dict[str, int]:
+    """``n`` applications through the system, then their rows copied until the databases
+    hold about ``history``; returns what every stage counts then (the measured load's
+    baseline)."""
+    progress.say(f"history: {n} application(s) through the system, then copied to {history:,}")
+    report = Report(n)
+    asyncio.run(_drive(system, n, concurrency, seed, timeout, progress, window, report, None))
+    asyncio.run(wait_quiet(system.http_port, system.nats_url, timeout,
+                           admin_credentials(system.data_dir), ops))
+    multiply(system.data_dir, system.database_url, schema_prefix, max(1, -(-history // n)),
+             progress)
+    progress.restart_counts()
+    return asyncio.run(count_stages(system.http_port, system.nats_url,
+                                    admin_credentials(system.data_dir), ops))
+
+
+async def _drive(system: System, n: int, concurrency: int, seed: int, timeout: float,
                  progress: Progress, window: dict[str, str], report: Report,
-                 rate: float | None) -> None:
+                 rate: float | None, already: int = 0) -> None:
     """Submit, counting the completed ones meanwhile (the rate over time from the start)."""
     started = time.monotonic()
-    completing = asyncio.create_task(wait_completed(intake, n, timeout, progress, window,
-                                                    report.completed, started))
+    completing = asyncio.create_task(wait_completed(
+        system.nats_url, admin_credentials(system.data_dir), n, timeout, progress,
+        report.completed, started, already))
     try:
-        await submit(intake, n, concurrency, random.Random(seed), progress, window,
+        await submit(system.intake, n, concurrency, random.Random(seed), progress, window,
                      report.post_ms, rate)
         report.submit_seconds = time.monotonic() - started
         await completing
@@ -172,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="applications per second to submit, at most (default: as fast "
                              "as they are taken)")
     parser.add_argument("--database-url", help="PostgreSQL instead of SQLite files")
+    parser.add_argument("--history", type=int, default=0,
+                        help="past applications the databases hold first (default: none)")
     parser.add_argument("--data-dir", type=Path,
                         help="where the databases and logs go, kept (default: a temporary "
                              "directory, removed at the end)")
@@ -184,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     ok = False
     try:
         report = run(args.applications, data_dir, concurrency=args.concurrency, rate=args.rate,
-                     database_url=args.database_url)
+                     database_url=args.database_url, history=args.history)
         report.print()
         ok = not report.mismatches
     finally:

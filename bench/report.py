@@ -18,6 +18,8 @@ class Report:
     counts: dict[str, int] = field(default_factory=dict)
     expected: dict[str, int] = field(default_factory=dict)
     database: str = "sqlite"
+    history: int = 0  # past applications the databases held before the load
+    baseline: dict[str, int] = field(default_factory=dict)  # what each stage held before it
     started_epoch: float = 0.0  # time.time() at the first submission
     post_ms: list[tuple[float, float]] = field(default_factory=list)  # (s since start, ms)
     completed: list[tuple[float, int]] = field(default_factory=list)  # (s since start, count)
@@ -33,14 +35,15 @@ class Report:
     @property
     def messages_per_application(self) -> float:
         """Messages the stream holds per application (every event, notices included)."""
-        published = sum(v for k, v in self.counts.items() if k.startswith("stream: "))
+        published = sum(v - self.baseline.get(k, 0) for k, v in self.counts.items()
+                        if k.startswith("stream: "))
         return published / self.applications if self.applications else 0.0
 
     def figures(self) -> dict[str, Any]:
         """What the JSON of ``onedoor bench`` says of this run."""
         n = self.applications
         return {
-            "database": self.database, "applications": n,
+            "database": self.database, "applications": n, "history_applications": self.history,
             "submit_per_s": round(n / self.submit_seconds, 2) if self.submit_seconds else 0.0,
             "end_to_end_per_s": round(self.end_to_end_per_s, 2),
             "seconds": round(self.complete_seconds, 2),
@@ -62,7 +65,8 @@ class Report:
 
     def print(self) -> None:
         n = self.applications
-        print(f"\napplications: {n} (each with {len(ITEMS)} items in {len(DEPARTMENTS)} departments)")
+        print(f"\napplications: {n} (each with {len(ITEMS)} items in {len(DEPARTMENTS)} departments)"
+              + (f", {self.history:,} past ones in the databases" if self.history else ""))
         print(f"submitted in {self.submit_seconds:.1f}s: {n / self.submit_seconds:.0f} applications/s")
         print(f"all completed {self.complete_seconds:.1f}s after the first submission: "
               f"{n / self.complete_seconds:.0f} applications/s end to end")

@@ -28,6 +28,7 @@ class Plan:
     at_rest_seconds: float = 30.0
     settle_seconds: float = 10.0
     database_url: str | None = postgres.URL  # None: SQLite only
+    history: int = 0  # also each database holding this many past applications first
     json_path: Path | None = None
     chart_path: Path | None = None
     keep: bool = False
@@ -50,6 +51,11 @@ def run(plan: Plan, progress: Progress | None = None) -> int:
         reports.append(load.run(plan.applications, root / "sqlite",
                                 concurrency=plan.concurrency, rate=plan.rate,
                                 progress=progress))
+        if plan.history:
+            progress.say(f"[2/4] again on SQLite, with {plan.history:,} past applications")
+            reports.append(load.run(plan.applications, root / "sqlite-history",
+                                    concurrency=plan.concurrency, rate=plan.rate,
+                                    progress=progress, history=plan.history))
         skipped = _postgres(plan, root, reports, progress)
         progress.say(f"[4/4] at rest: a new system, no traffic, {plan.at_rest_seconds:.0f}s")
         idle = at_rest.on_new_system(plan.at_rest_seconds, plan.settle_seconds, progress,
@@ -94,6 +100,17 @@ def _postgres(plan: Plan, root: Path, reports: list[Report], progress: Progress)
                                 progress=progress))
     finally:
         postgres.drop_schemas(plan.database_url, prefix)
+    if plan.history:
+        prefix = postgres.new_prefix()
+        progress.say(f"[3/4] again on PostgreSQL, with {plan.history:,} past applications")
+        try:
+            reports.append(load.run(plan.applications, root / "postgresql-history",
+                                    concurrency=plan.concurrency, rate=plan.rate,
+                                    database_url=plan.database_url,
+                                    env={"ONEDOOR_DATABASE_SCHEMA_PREFIX": prefix},
+                                    progress=progress, history=plan.history))
+        finally:
+            postgres.drop_schemas(plan.database_url, prefix)
     return None
 
 
@@ -106,6 +123,10 @@ def results(top: ceiling.Ceiling, reports: list[Report], idle: list[at_rest.Usag
         figures = r.figures()
         figures["ratio_to_ceiling"] = round(ratio_to_ceiling(
             r.end_to_end_per_s, r.messages_per_application, top.msgs_per_s), 4)
+        empty = next((e for e in runs if e["database"] == r.database
+                      and not e["history_applications"]), None)
+        if r.history and empty:
+            figures["to_empty"] = history_ratios(figures, empty)
         runs.append(figures)
     head = runs[0] if runs else {}
     keys = ("end_to_end_per_s", "messages_per_application", "ratio_to_ceiling",
@@ -126,14 +147,24 @@ def results(top: ceiling.Ceiling, reports: list[Report], idle: list[at_rest.Usag
     }
 
 
+def history_ratios(full: dict[str, Any], empty: dict[str, Any]) -> dict[str, float]:
+    """A run with history beside the same database's empty one: throughput as a share of
+    the empty one's (issue 11 asks at least 0.9), and the p99s as multiples of its."""
+    def share(a: float, b: float) -> float:
+        return round(a / b, 3) if b else 0.0
+    return {"end_to_end": share(full["end_to_end_per_s"], empty["end_to_end_per_s"]),
+            "intake_post_p99": share(full["intake_post_ms"]["p99"], empty["intake_post_ms"]["p99"]),
+            "handoff_p99": share(full["handoff_ms"]["p99"], empty["handoff_ms"]["p99"])}
+
+
 def table(figures: dict[str, Any]) -> list[str]:
     """The figures as people read them: one column per database."""
     runs = figures["runs"]
     lines = ["", f"ceiling (nats-py, one acknowledged hop): {figures['ceiling_msgs_per_s']:,.0f}"
-             " messages/s", "", f"{'':<42}" + "".join(f"{r['database']:>22}" for r in runs)]
+             " messages/s", "", f"{'':<42}" + "".join(f"{_label(r):>28}" for r in runs)]
 
     def row(label: str, cell: Any) -> None:
-        lines.append(f"{label:<42}" + "".join(f"{cell(r):>22}" for r in runs))
+        lines.append(f"{label:<42}" + "".join(f"{cell(r):>28}" for r in runs))
 
     row("applications", lambda r: r["applications"])
     row("end to end, applications/s", lambda r: f"{r['end_to_end_per_s']:.1f}")
@@ -143,6 +174,9 @@ def table(figures: dict[str, Any]) -> list[str]:
     for name in ("intake_post_ms", "handoff_ms"):
         row(f"{name[:-3]} p50/p95/p99 ms", lambda r, n=name: "/".join(
             f"{v:.0f}" for v in r[n].values()))
+    if any(r.get("to_empty") for r in runs):
+        row("with history ÷ empty: e2e, POST p99, hop p99", lambda r: "/".join(
+            f"{v:.2f}" for v in r["to_empty"].values()) if r.get("to_empty") else "")
     row("every count matches", lambda r: "yes" if r["every_count_matches"] else "NO")
     for name in runs[0]["cpu_s_per_application"] if runs else ():
         row(f"CPU ms/app, RSS MB: {name}", lambda r, n=name: (
@@ -161,6 +195,11 @@ def table(figures: dict[str, Any]) -> list[str]:
     lines.append(f"machine: {figures['machine']['cpus']} cores, load average "
                  f"{figures['machine']['load_average_at_start']} at the start")
     return lines
+
+
+def _label(run: dict[str, Any]) -> str:
+    past = run.get("history_applications") or 0
+    return f"{run['database']} +{past:,} past" if past else run["database"]
 
 
 def _load() -> list[float]:

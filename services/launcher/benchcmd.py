@@ -31,6 +31,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "dropped at the end; skipped when not reachable")
     p.add_argument("--no-postgres", action="store_true",
                    help="SQLite only (default: PostgreSQL too, when reachable)")
+    p.add_argument("--history", type=int, default=0, metavar="N",
+                   help="then each database again, holding about N past applications first "
+                        "(e.g. 1000000; copies of a first load's rows): the figures beside "
+                        "the empty run's (default: not run)")
     p.add_argument("--json", type=Path, metavar="FILE",
                    help="write the figures here (default: not written)")
     p.add_argument("--chart", type=Path, metavar="FILE.png",
@@ -57,5 +61,5 @@ def run(args: argparse.Namespace) -> int:
                       ceiling_messages=args.ceiling_messages,
                       at_rest_seconds=args.at_rest_seconds, settle_seconds=args.settle_seconds,
                       database_url=None if args.no_postgres else args.database_url,
-                      json_path=args.json, chart_path=args.chart, keep=args.keep)
+                      history=args.history, json_path=args.json, chart_path=args.chart, keep=args.keep)
     return suite.run(plan)
