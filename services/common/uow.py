@@ -1,7 +1,7 @@
 """Unit of work: one transaction holding a handler's state change and the events it publishes."""
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from opentelemetry import trace
@@ -33,12 +33,19 @@ class Transaction:
         self.causing_span = causing_span
         self.outbox: list[dict[str, Any]] = []
         self.later: dict[Table, list[dict[str, Any]]] = {}
+        self.gathered: dict[Callable[..., Awaitable[None]], list[Any]] = {}
         self.after_commit: list[Callable[[], None]] = []
 
     def insert_later(self, table: Any, row: dict[str, Any]) -> None:
         """Add a row nothing in the transaction reads back (a history line): the rows of a
         whole batch go in one statement per table at commit, after the session's own."""
         self.later.setdefault(table, []).append(row)
+
+    def gather(self, write: Callable[["Transaction", list[Any]], Awaitable[None]],
+               item: Any) -> None:
+        """Hand ``item`` to ``write``, which gets every item of the transaction's messages at
+        once before it commits: set-based work per batch instead of per message."""
+        self.gathered.setdefault(write, []).append(item)
 
     def publish(
         self,
@@ -110,6 +117,8 @@ class UnitOfWork:
             async with self.db.writing() as session:
                 tx = Transaction(session, self.clock, self.tracer, causing, self.bus_key)
                 yield tx
+                for write, items in tx.gathered.items():
+                    await write(tx, items)
                 if tx.later:
                     await session.flush()
                     for table, rows in tx.later.items():

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import Row, Table, select, update
+from sqlalchemy import Row, Table, insert, select, update
 
 from contracts import (
     ApplicationCompletedMessage,
@@ -202,19 +202,33 @@ async def relay_materials_request(tx: Transaction, msg: TaskMaterialsRequestedMe
 async def record_notification(tx: Transaction, msg: NotificationSentMessage) -> None:
     """Consumes NotificationSent: a notice went to the applicant or the window."""
     event = msg.payload
-    if await _state(tx, event.application_id) is None:
-        return
+    recipient, text = personal.open_notice(tx.bus_key, event.application_id, event.sealed,
+                                           event.recipient, event.text)
+    tx.gather(_write_notifications, {
+        "id": event.notification_id, "application_id": event.application_id,
+        "channel": event.channel, "recipient": recipient, "kind": event.kind, "text": text,
+        "sent_at": event.sent_at})
+
+
+async def _write_notifications(tx: Transaction, notices: list[dict[str, Any]]) -> None:
+    """A batch's notices, in two queries and two inserts (the most frequent event here): each
+    once, and only for an application the window registered."""
+    ids = {n["application_id"] for n in notices}
     with tx.session.no_autoflush:
-        known = await tx.session.scalar(select(Notification.id).where(
-            Notification.id == event.notification_id))
-    if known is None:
-        recipient, text = personal.open_notice(tx.bus_key, event.application_id, event.sealed,
-                                               event.recipient, event.text)
-        tx.session.add(Notification(
-            id=event.notification_id, application_id=event.application_id, channel=event.channel,
-            recipient=recipient, kind=event.kind, text=text, sent_at=event.sent_at))
-        _history(tx, event.application_id, event.sent_at, "notified", None, "notify",
-                 texts.notice(event.channel, event.kind))
+        known = set(await tx.session.scalars(
+            select(APPLICATIONS.c.id).where(APPLICATIONS.c.id.in_(ids))))
+        seen = set(await tx.session.scalars(select(Notification.id).where(
+            Notification.id.in_([n["id"] for n in notices]))))
+    fresh: dict[str, dict[str, Any]] = {}
+    for n in notices:
+        if n["application_id"] in known and n["id"] not in seen:
+            fresh.setdefault(n["id"], n)
+    if not fresh:
+        return
+    await tx.session.execute(insert(Notification), list(fresh.values()))
+    for n in fresh.values():
+        _history(tx, n["application_id"], n["sent_at"], "notified", None, "notify",
+                 texts.notice(n["channel"], n["kind"]))
 
 
 async def record_completed(tx: Transaction, msg: ApplicationCompletedMessage) -> None:
