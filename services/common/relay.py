@@ -1,14 +1,32 @@
-"""Outbox relay: publishes committed events to JetStream, pipelined, marking each on its ack."""
+"""Outbox relay: publishes committed events to JetStream, pipelined, marking each on its ack.
+
+With SQLite the service runs once (instance.py) and so does its relay: it reads a batch, then
+marks what was acknowledged. On PostgreSQL several copies of a service share the outbox: each
+relay *claims* its batch with ``SELECT ... FOR UPDATE SKIP LOCKED`` in a transaction it holds
+while publishing and marking, so a row is in one relay's hands at a time (the others skip it
+and take the next rows: none waits for another) and a relay that dies mid-batch loses its
+connection, which releases the rows to the others. A relay that hangs instead is cut off by
+PostgreSQL (``idle_in_transaction_session_timeout``). Either way a row published before the
+crash is published again with the same ``Nats-Msg-Id``, and the stream drops the repeat.
+
+Order: each relay publishes its batch in outbox order, as one relay always did. Two copies
+busy at once publish two consecutive batches side by side, but then the consumers are copies
+too and take messages side by side: every handler accepts events out of order (plan
+revisions, statuses that only advance, completion judged on each event).
+"""
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from nats.js import JetStreamContext
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import subjects
 from services.common.clock import Clock
@@ -24,12 +42,16 @@ ACK_TIMEOUT = 10.0
 MAX_BACKOFF = 30.0  # must stay well inside subjects.DUPLICATE_WINDOW
 KEEP_PUBLISHED = subjects.DUPLICATE_WINDOW * 2
 PRUNE_EVERY = timedelta(minutes=10)
+# A claim held this long without a word from its relay (hung, or cut off from NATS) is broken
+# by PostgreSQL, whose rollback gives the rows to the other copies. Well above ACK_TIMEOUT.
+CLAIM_IDLE_LIMIT_MS = int(ACK_TIMEOUT * 6 * 1000)
 
 
 class OutboxRelay:
     def __init__(self, db: Database, tables: MessagingTables, clock: Clock,
-                 tracer: trace.Tracer | None = None) -> None:
+                 tracer: trace.Tracer | None = None, batch: int = BATCH) -> None:
         self.db = db
+        self.batch = batch
         self.tracer = tracer or trace.get_tracer("onedoor")
         self.outbox = tables.outbox
         self.clock = clock
@@ -55,7 +77,7 @@ class OutboxRelay:
         backoff = 0.5
         while True:
             try:
-                while await self.publish_pending(js) == BATCH:
+                while await self.publish_pending(js) == self.batch:
                     pass
                 backoff = 0.5
                 await self._prune()
@@ -72,18 +94,45 @@ class OutboxRelay:
 
     async def publish_pending(self, js: JetStreamContext) -> int:
         """Publish one batch of unpublished events; returns how many were acknowledged."""
-        async with self.db.reading() as session:
-            rows = (
-                await session.execute(
-                    select(self.outbox.c.id, self.outbox.c.message_id, self.outbox.c.subject,
-                           self.outbox.c.payload, self.outbox.c.headers)
-                    .where(self.outbox.c.published_at.is_(None))
-                    .order_by(self.outbox.c.id)
-                    .limit(BATCH)
-                )
-            ).all()
+        if self.db.is_sqlite:
+            async with self.db.reading() as session:
+                rows = (await session.execute(self._pending())).all()
+            return _raise_unless_all(*await self._publish(js, rows, self._mark_apart))
+        # Not ``db.writing()``: its lock would hold this process's consumers back while NATS
+        # acknowledges. The claimed rows are unpublished ones, which nothing else updates.
+        async with self.db.sessions() as session, session.begin():
+            await session.execute(text(
+                f"SET LOCAL idle_in_transaction_session_timeout = {CLAIM_IDLE_LIMIT_MS}"))
+            rows = (await session.execute(
+                self._pending().with_for_update(skip_locked=True))).all()
+
+            async def mark(ids: list[int]) -> None:
+                await self._mark(session, ids)
+
+            outcome = await self._publish(js, rows, mark)
+        # After the commit: the rows acknowledged stay marked even when others were not.
+        return _raise_unless_all(*outcome)
+
+    def _pending(self) -> Select[Any]:
+        return (select(self.outbox.c.id, self.outbox.c.message_id, self.outbox.c.subject,
+                       self.outbox.c.payload, self.outbox.c.headers)
+                .where(self.outbox.c.published_at.is_(None))
+                .order_by(self.outbox.c.id)
+                .limit(self.batch))
+
+    async def _mark(self, session: AsyncSession, ids: list[int]) -> None:
+        await session.execute(update(self.outbox).where(self.outbox.c.id.in_(ids))
+                              .values(published_at=self.clock.now()))
+
+    async def _mark_apart(self, ids: list[int]) -> None:
+        async with self.db.writing() as session:
+            await self._mark(session, ids)
+
+    async def _publish(self, js: JetStreamContext, rows: Sequence[Any],
+                       mark: Callable[[list[int]], Awaitable[None]]) -> tuple[int, str | None]:
+        """Publish ``rows``, ``mark`` those acknowledged: how many, and why not all."""
         if not rows:
-            return 0
+            return 0, None
         # Pipelined: every publish is on the wire before the first ack is awaited. The
         # deterministic Nats-Msg-Id makes a re-publish after a crash a no-op in the stream.
         futures, spans = [], []
@@ -107,18 +156,13 @@ class OutboxRelay:
         acked = [row.id for row, f in zip(rows, futures, strict=True)
                  if f in done and f.exception() is None]
         if acked:
-            async with self.db.writing() as session:
-                await session.execute(
-                    update(self.outbox)
-                    .where(self.outbox.c.id.in_(acked))
-                    .values(published_at=self.clock.now())
-                )
+            await mark(acked)
             self.published += len(acked)
         if len(acked) < len(rows):
             failed = next(f for f in futures if f not in done or f.exception() is not None)
             reason = "no ack in time" if failed not in done else repr(failed.exception())
-            raise RuntimeError(f"{len(rows) - len(acked)} of {len(rows)} not acknowledged: {reason}")
-        return len(acked)
+            return len(acked), f"{len(rows) - len(acked)} of {len(rows)} not acknowledged: {reason}"
+        return len(acked), None
 
     async def _prune(self) -> None:
         now = self.clock.now()
@@ -130,3 +174,9 @@ class OutboxRelay:
                 delete(self.outbox).where(self.outbox.c.published_at < now - KEEP_PUBLISHED)
             )
 
+
+
+def _raise_unless_all(acked: int, failure: str | None) -> int:
+    if failure:
+        raise RuntimeError(failure)
+    return acked

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 ADVISORY = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + subjects.STREAM + ".{durable}"
 CONSUMER_NOT_FOUND = 10014  # JetStream's error code (a missing stream has its own, 10059)
+ADVISORY_QUEUE = "onedoor-dead-letters"  # the copies of one service share each advisory
 MAX_INTERVAL = 15.0  # seconds between rounds at most: the owner record lives 60 (instance.py)
 
 
@@ -79,7 +80,8 @@ class Watchdog:
         # consumer of this service: another service's advisories are not its business (and
         # on a closed bus not allowed).
         for name in self.consumers:
-            await nc.subscribe(advisory_subject(name), cb=on_advisory)
+            # A queue group: one copy of the service records each dead letter, not every copy.
+            await nc.subscribe(advisory_subject(name), queue=ADVISORY_QUEUE, cb=on_advisory)
         await self._note_floors(js)
         interval = min(max(self.stall_seconds / 3, 0.5), MAX_INTERVAL)
         while True:

@@ -25,8 +25,9 @@ async def auto_decide_due(tx: Transaction, department: Department, *, policy: Po
     cutoff = tx.clock.now().timestamp() - older_than_seconds
     due = [
         t for t in await tx.session.scalars(
+            # Claimed (PostgreSQL): copies of the department decide different tasks.
             select(Task).where(Task.status == TaskStatus.assigned)
-            .order_by(Task.assigned_at).limit(limit))
+            .order_by(Task.assigned_at).limit(limit).with_for_update(skip_locked=True))
         if t.assigned_at.timestamp() <= cutoff
     ]
     # Separation of duties: three different accounts (002 §一), as staff would be.

@@ -1,8 +1,10 @@
 """Intake's NATS entry points: the events that update the window's combined view."""
 
 from functools import partial
+from typing import Any
 
 from faststream.nats import NatsRouter
+from sqlalchemy import select
 
 from contracts import (
     ApplicationCompletedMessage,
@@ -22,10 +24,13 @@ from contracts import (
     TaskReturnedMessage,
     subjects,
 )
+from services.common.consumer import BatchConsumer, Handler
 from services.common.jetstream import consume, documented_publisher
 from services.common.policy import Policy
 from services.common.runtime import Runtime
+from services.common.uow import Transaction
 from services.intake import projections
+from services.intake.models import Application
 
 
 def build_router(runtime: Runtime, policy: Policy) -> NatsRouter:
@@ -42,7 +47,10 @@ def build_router(runtime: Runtime, policy: Policy) -> NatsRouter:
     documented_publisher(router, subjects.TASK_MATERIALS_SUPPLEMENTED,
                          TaskMaterialsSupplementedMessage,
                          "The materials a department asked for were brought to the window.")
-    _consume = partial(consume, router)
+
+    def _consume(consumer: BatchConsumer, subject: str, *, handle: Handler, **kwargs: Any) -> None:
+        consume(router, consumer, subject, handle=one_at_a_time(handle), **kwargs)
+
     _consume(runtime.consumer("intake-routed"), subjects.APPLICATION_ROUTED,
              model=ApplicationRoutedMessage, handle=projections.record_routed,
              description="Record each item's task and due time in the combined view.")
@@ -77,3 +85,17 @@ def build_router(runtime: Runtime, policy: Policy) -> NatsRouter:
              model=ApplicationCompletedMessage, handle=projections.record_completed,
              description="Mark the application completed in the combined view.")
     return router
+
+
+def one_at_a_time(handle: Handler) -> Handler:
+    """``handle`` with the application's row locked first (PostgreSQL): copies of intake
+    applying two events of one application at once would each rebuild its status without
+    the other's change, the second overwriting the first."""
+
+    async def locked(tx: Transaction, msg: Any) -> None:
+        if tx.session.bind.dialect.name == "postgresql":
+            await tx.session.execute(select(Application.id).where(
+                Application.id == msg.application_id).with_for_update())
+        await handle(tx, msg)
+
+    return locked

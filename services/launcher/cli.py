@@ -23,6 +23,7 @@ from services.launcher import (
     ops,
     options,
     policycmd,
+    replicas,
     staff,
     status,
     trace,
@@ -121,7 +122,11 @@ def run_service(args: argparse.Namespace) -> None:
         settings = check_settings(**overrides)
         check_region(settings.region)
         check_database_url(settings.database_url)
-        check_port(settings.port, settings.host)
+        if args.instance_port is None:
+            check_port(settings.port, settings.host)
+        else:  # a copy: the service's port is its copies' to share
+            check_port(args.instance_port, settings.host)
+            listening = replicas.sockets(settings.host, settings.port, args.instance_port)
         keys.private_data_dir(settings.data_dir)
     except (ConfigError, OSError) as exc:
         # One line and a code the supervisor of `up` does not restart: it would fail again.
@@ -141,7 +146,8 @@ def run_service(args: argparse.Namespace) -> None:
     except (InstanceConflict, KeyProblem) as exc:
         print(f"onedoor run {name}: {exc}", file=sys.stderr)
         sys.exit(CONFIG_ERROR)
-    serve(app, settings.host, settings.port)
+    serve(app, settings.host, settings.port,
+          sockets=listening if args.instance_port is not None else None)
 
 
 def _package(service: str) -> str:

@@ -70,6 +70,13 @@ def add_up(sub: argparse._SubParsersAction) -> None:
     up.add_argument("--database-url", help="PostgreSQL, postgresql+psycopg://user@host/db, each "
                                            "service in its own schema (default: a SQLite file "
                                            "per service under the data directory)")
+    up.add_argument("--replicas", metavar="SERVICE=N,...",
+                    help="several copies of a service, PostgreSQL only: 'department=3' runs "
+                         "every department (the window's post too) three times, a department "
+                         "by name ('civil_affairs=2') overrides that, also intake, routing, "
+                         "notify. The copies share the service's durable consumers, schema and "
+                         "port (SO_REUSEPORT); each also listens on a port of its own, after "
+                         f"the {SIZE} (readiness, metrics) (default: one of each)")
     up.add_argument("--region", default="default", help=region_help())
     up.add_argument("--demo", action="store_true",
                     help="load four sample applications and let the departments decide by "
@@ -103,6 +110,10 @@ def add_run(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--data-dir", type=Path, help=f"data directory {_setting('data_dir')}")
     run.add_argument("--http-port", type=int, help=f"HTTP port {_setting('port')}")
     run.add_argument("--region", help=f"{region_help()} {_setting('region')}")
+    run.add_argument("--instance-port", type=int, metavar="PORT",
+                     help="this copy's own port (readiness, metrics of this copy alone); with "
+                          "it, --http-port is shared with the service's other copies "
+                          "(SO_REUSEPORT; PostgreSQL only) (default: none, one copy)")
     run.add_argument("--auto-decide-after", type=float, metavar="SECONDS",
                      help="demo: decide tasks automatically this many seconds after assignment "
                           "(default: ONEDOOR_AUTO_DECIDE_AFTER, else never)")

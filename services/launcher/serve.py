@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import socket
 from types import FrameType
 from typing import Any
 
@@ -32,9 +33,10 @@ class QuietServer(uvicorn.Server):
             self._loop.call_soon_threadsafe(self._wake.set)
 
 
-def serve(app: Any, host: str, port: int) -> None:
-    """Run ``app`` until SIGINT or SIGTERM, as ``uvicorn.run`` would."""
+def serve(app: Any, host: str, port: int, sockets: list[socket.socket] | None = None) -> None:
+    """Run ``app`` until SIGINT or SIGTERM, as ``uvicorn.run`` would (on ``sockets`` when
+    given: a copy's, shared with the service's other copies)."""
     config = uvicorn.Config(app, host=host, port=port, log_config=None, log_level="warning",
                             access_log=False)
-    QuietServer(config).run()
+    QuietServer(config).run(sockets=sockets)
 

@@ -9,14 +9,22 @@ SERVICES = ("intake", "routing", "department", "notify")
 
 @dataclass(frozen=True)
 class ProcessSpec:
-    name: str  # shown as the log prefix
+    name: str  # the process kind: its NATS user, its peers' name for it
     service: str
     department: str | None
-    port: int
+    port: int  # the service's address (shared by its copies, SO_REUSEPORT)
+    copy: int = 0  # 1, 2, ... for one of several copies (--replicas); 0 when it runs once
+    own_port: int | None = None  # a copy's own address: its readiness and metrics
+
+    @property
+    def label(self) -> str:
+        """The log prefix: ``intake``, or ``intake.2`` for the second copy."""
+        return f"{self.name}.{self.copy}" if self.copy else self.name
 
     def run_args(self) -> list[str]:
+        own = ["--instance-port", str(self.own_port)] if self.own_port is not None else []
         return ["run", self.service, *([self.department] if self.department else []),
-                "--http-port", str(self.port)]
+                "--http-port", str(self.port), *own]
 
 
 SIZE = 10  # ports the system takes from ``http_port`` on

@@ -17,7 +17,7 @@ from services.common import keystore
 from services.common.crypto import KeyProblem
 from services.common.policy import Policy, load_policy
 from services.common.settings import Settings
-from services.launcher import demo, natsconfig, natsdeclare, natsserver, staff
+from services.launcher import demo, natsconfig, natsdeclare, natsserver, replicas, staff
 from services.launcher.keys import private_data_dir
 from services.launcher.natsperms import ADMIN, bus_users
 from services.launcher.preflight import (
@@ -34,14 +34,18 @@ from services.launcher.topology import ProcessSpec, topology
 log = logging.getLogger("onedoor")
 
 
-def preflight(args: argparse.Namespace) -> tuple[Settings, list[ProcessSpec]]:
-    """The settings the services will have (their region too) and where each listens, once
-    everything is checked."""
+def preflight(args: argparse.Namespace) -> tuple[Settings, list[ProcessSpec], list[ProcessSpec]]:
+    """The settings the services will have (their region too), the services, and every
+    process with where it listens (copies too), once everything is checked."""
     settings = check_settings()  # the ONEDOOR_* variables every child will read
     region = check_region(args.region)
     check_database_url(args.database_url)
     specs = topology(args.http_port)
+    counts = replicas.parse(args.replicas, specs)
+    replicas.require_postgresql(counts, args.database_url or settings.database_url)
+    processes = replicas.expand(specs, counts)
     check_ports(specs)
+    replicas.check_own_ports(processes)
     try:
         private_data_dir(args.data_dir)
         # Before any child: the key files they share (unless the keys come from ONEDOOR_*_KEY),
@@ -53,13 +57,14 @@ def preflight(args: argparse.Namespace) -> tuple[Settings, list[ProcessSpec]]:
     except KeyProblem as exc:
         raise ConfigError(str(exc)) from None
     return settings.model_copy(update={"region": region,
-                                       "stream_replicas": 3 if args.cluster else 1}), specs
+                                       "stream_replicas": 3 if args.cluster else 1}), specs, \
+        processes
 
 
 async def up(args: argparse.Namespace) -> int:
     """Run the system until Ctrl-C (exit 0) or a child's configuration error (``CONFIG_ERROR``)."""
     try:
-        settings, specs = preflight(args)
+        settings, specs, processes = preflight(args)
     except ConfigError as exc:
         print(f"onedoor up: {exc}", file=sys.stderr)
         return CONFIG_ERROR
@@ -112,14 +117,15 @@ async def up(args: argparse.Namespace) -> int:
     if args.demo or args.auto_decide_after is not None:
         after = args.auto_decide_after if args.auto_decide_after is not None else 3
         env["ONEDOOR_AUTO_DECIDE_AFTER"] = str(after)
-    for spec in specs:
+    for spec in processes:  # the copies of a service are its NATS user, each
         own = {"ONEDOOR_NATS_CREDENTIALS": str(credentials[spec.name])} if credentials else {}
         await supervisor.start(supervisor.add(
-            spec.name, [sys.executable, "-m", "services.launcher", *spec.run_args()], env | own))
+            spec.label, [sys.executable, "-m", "services.launcher", *spec.run_args()], env | own))
 
-    print(_listing(nats_url, specs, data_dir, args.database_url, bool(credentials)), flush=True)
+    print(_listing(nats_url, processes, data_dir, args.database_url, bool(credentials)),
+          flush=True)
     intake = f"http://127.0.0.1:{args.http_port}"
-    ready = asyncio.create_task(_announce_ready(specs, args.demo, intake, region, data_dir))
+    ready = asyncio.create_task(_announce_ready(processes, args.demo, intake, region, data_dir))
     await supervisor.stopping.wait()
     ready.cancel()
     print("onedoor: stopping every service…", flush=True)
@@ -164,7 +170,7 @@ def _listing(nats_url: str, specs: list[ProcessSpec], data_dir: Path, database_u
         lines.append(f"  {'NATS users':<24}{data_dir / 'nats' / natsconfig.CREDENTIALS} "
                      f"(admin.json: the admin's)")
     lines.append(f"  {'screens (people)':<24}http://127.0.0.1:{specs[0].port}/")
-    lines += [f"  {s.name:<24}http://127.0.0.1:{s.port}" for s in specs]
+    lines += replicas.listing(specs)
     lines += [f"  {'data':<24}{database_url or data_dir}", "  Ctrl-C stops everything.", ""]
     return "\n".join(lines)
 
@@ -172,10 +178,10 @@ def _listing(nats_url: str, specs: list[ProcessSpec], data_dir: Path, database_u
 async def _announce_ready(specs: list[ProcessSpec], demo_mode: bool, intake: str, region: str,
                           data_dir: Path) -> None:
     async with httpx.AsyncClient(timeout=2) as client:
-        for spec in specs:
+        for url in replicas.readiness_urls(specs):  # each copy of a service on its own port
             while True:
                 try:
-                    if (await client.get(f"http://127.0.0.1:{spec.port}/ready")).status_code == 200:
+                    if (await client.get(f"{url}/ready")).status_code == 200:
                         break
                 except httpx.HTTPError:
                     pass

@@ -126,9 +126,10 @@ async def record_decided(tx: Transaction, msg: TaskDecidedMessage, *, wake: Wake
 
 async def deliver_pending(tx: Transaction, channels: Channels, limit: int = 200) -> int:
     """Send queued notices through their channel; publishes NotificationSent for each."""
+    # Claimed (PostgreSQL): a copy of notify skips the notices another copy is sending.
     rows = (await tx.session.scalars(
         select(NoticeRow).where(NoticeRow.sent_at.is_(None)).order_by(NoticeRow.created_at)
-        .limit(limit))).all()
+        .limit(limit).with_for_update(skip_locked=True))).all()
     for row in rows:
         # The names the text may hold: masked wherever it is shown but in the notice itself.
         case = await tx.session.get(CaseRow, row.application_id)
@@ -177,7 +178,10 @@ def _queue(tx: Transaction, application_id: str, notices: list[Notice], wake: Wa
 
 
 async def _case(tx: Transaction, application_id: str) -> CaseRow:
-    row = await tx.session.get(CaseRow, application_id)
+    # Locked on PostgreSQL: two copies of notify recording the last two decisions of one
+    # application at once would each miss the other's and neither complete it.
+    shared = tx.session.bind.dialect.name == "postgresql"
+    row = await tx.session.get(CaseRow, application_id, with_for_update=shared or None)
     if row is None:
         row = CaseRow(application_id=application_id)
         tx.session.add(row)
