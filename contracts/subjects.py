@@ -7,6 +7,9 @@ STREAM_SUBJECTS = ("onedoor.>",)
 # Longer than the outbox relay's longest retry gap, so a re-publish after a crash or an
 # outage of a few minutes is still recognised as a duplicate by the server.
 DUPLICATE_WINDOW = timedelta(minutes=30)
+# How long the stream keeps a message (a year of hand-offs stays replayable): past it no
+# message can be delivered again, so a consumer need not remember having processed it.
+STREAM_MAX_AGE = timedelta(days=365)
 
 APPLICATION_SUBMITTED = "onedoor.application.submitted"
 APPLICATION_ROUTED = "onedoor.application.routed"

@@ -84,7 +84,7 @@ def stream_config(replicas: int = 1) -> StreamConfig:
         storage=StorageType.FILE,
         retention=RetentionPolicy.LIMITS,
         duplicate_window=subjects.DUPLICATE_WINDOW.total_seconds(),
-        max_age=365 * 24 * 3600,  # a year of hand-offs stays replayable
+        max_age=subjects.STREAM_MAX_AGE.total_seconds(),
         num_replicas=replicas,
     )
 

@@ -54,6 +54,8 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("consumer", String(100), primary_key=True),
         Column("message_id", String(200), primary_key=True),
         Column("processed_at", UtcDateTime(), nullable=False),
+        # Pruned by age once the stream cannot deliver the message again (relay.py).
+        Index("ix_processed_messages_processed_at", "processed_at"),
     )
     dead_letters = Table(
         # A message this service could not process and will not retry by itself.

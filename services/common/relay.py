@@ -37,10 +37,16 @@ from services.common.tracing import extract, inject
 log = logging.getLogger(__name__)
 
 BATCH = 1000
-POLL_SECONDS = 1.0
+# Woken after every commit that wrote events; the poll only picks up what a crashed copy or a
+# failed publish left (and nothing runs at rest in between: issue 11).
+POLL_SECONDS = 5.0
 ACK_TIMEOUT = 10.0
 MAX_BACKOFF = 30.0  # must stay well inside subjects.DUPLICATE_WINDOW
 KEEP_PUBLISHED = subjects.DUPLICATE_WINDOW * 2
+# A processed message's id is what makes its redelivery a no-op. Redelivered it can be as long
+# as the stream holds it (a durable deleted and made again starts from the first message), so
+# its id is kept a day longer than that, then dropped: the table stays bounded.
+KEEP_PROCESSED = subjects.STREAM_MAX_AGE + timedelta(days=1)
 PRUNE_EVERY = timedelta(minutes=10)
 # A claim held this long without a word from its relay (hung, or cut off from NATS) is broken
 # by PostgreSQL, whose rollback gives the rows to the other copies. Well above ACK_TIMEOUT.
@@ -51,6 +57,7 @@ class OutboxRelay:
     def __init__(self, db: Database, tables: MessagingTables, clock: Clock,
                  tracer: trace.Tracer | None = None, batch: int = BATCH) -> None:
         self.db = db
+        self.processed = tables.processed
         self.batch = batch
         self.tracer = tracer or trace.get_tracer("onedoor")
         self.outbox = tables.outbox
@@ -173,7 +180,9 @@ class OutboxRelay:
             await session.execute(
                 delete(self.outbox).where(self.outbox.c.published_at < now - KEEP_PUBLISHED)
             )
-
+            await session.execute(
+                delete(self.processed).where(self.processed.c.processed_at < now - KEEP_PROCESSED)
+            )
 
 
 def _raise_unless_all(acked: int, failure: str | None) -> int:
