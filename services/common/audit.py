@@ -20,11 +20,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.db import UtcDateTime
+from services.common.db import UtcDateTime, dialect_insert
 
 GENESIS = "0" * 64
 # What an audit row records, in its canonical form (``hash`` aside).
@@ -105,7 +103,7 @@ async def append(session: AsyncSession, tables: AuditTables, entry: dict[str, An
     if found is None:  # a database made without the migrations (create_all): start the chain,
         # once, whichever of several writers gets there first
         dialect = session.get_bind().dialect.name
-        start = (pg_insert if dialect == "postgresql" else sqlite_insert)(head).values(
+        start = dialect_insert("postgresql" if dialect == "postgresql" else "sqlite")(head).values(
             id=1, last_id=0, last_hash=GENESIS).on_conflict_do_nothing(index_elements=["id"])
         await session.execute(start)
         found = (await session.execute(lock_head)).first()

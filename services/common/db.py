@@ -7,8 +7,9 @@ and ``make migration SERVICE=... MSG=...`` writes the next revision from the mod
 
 import asyncio
 import contextlib
+import importlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.schema import CreateSchema
 
 from services.common.keystore import Keys
+from services.common.migration_heads import at_head
 from services.common.sealed_types import attach_keys
 
 
@@ -77,7 +79,8 @@ class Database:
 
         With a migration history, ``alembic upgrade head``, one process at a time: several
         processes of one service may start together, and the first does the work while the
-        others wait, then find the database at head.
+        others wait, then find the database at head. A database found at head already (every
+        start but the first after an upgrade) is left alone without importing Alembic.
         """
         if self.migrations is None:
             async with self.engine.begin() as conn:
@@ -85,9 +88,16 @@ class Database:
                     await conn.execute(CreateSchema(self.schema, if_not_exists=True))
                 await conn.run_sync(self.metadata.create_all)
             return
-        from services.common.migrations import upgrade  # here: it imports this module
+        if await self.at_head():
+            return
+        from services.common.migrations import upgrade  # here: it imports this module, and Alembic
 
         await upgrade(self.engine, self.metadata, self.schema, self.migrations)
+
+    async def at_head(self) -> bool:
+        """Nothing to migrate: the database is at the head of its history (no Alembic needed)."""
+        return self.migrations is not None and await at_head(self.engine, self.schema,
+                                                             self.migrations)
 
     @contextlib.asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:
@@ -111,6 +121,12 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def dialect_insert(dialect: str) -> Callable[..., Any]:
+    """The ``insert`` (with ``on_conflict_*``) of ``dialect``, ``sqlite`` or ``postgresql``:
+    imported when asked for, so that a service on SQLite never loads PostgreSQL's (~2 MB)."""
+    return importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert
 
 
 def _private_file(path: Path) -> None:

@@ -10,9 +10,6 @@ years of each code).
 
 from datetime import date
 
-from stdnum import numdb
-from stdnum.cn import ric
-
 EARLIEST_BIRTH_YEAR = 1900
 _CHECK_CHARS = "0123456789X"
 
@@ -27,12 +24,17 @@ class InvalidIdNumber(ValueError):
 
 def check_digit(first17: str) -> str:
     """The check digit (0-9 or X) of the first 17 digits."""
+    # python-stdnum at the first number checked (it brings pydoc): not resident in every start.
+    from stdnum.cn import ric
+
     return ric.calc_check_digit(first17[:17] + "0")  # it expects a placeholder check digit
 
 
 def area_name(code: str) -> str | None:
     """The county of a 6-digit area code, under any of its names over the years; None if the
     national list never had it."""
+    from stdnum import numdb
+
     counties = [props["county"] for _, props in numdb.get("cn/loc").info(code)
                 if props.get("county")]
     if not counties:

@@ -20,11 +20,10 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import CreateSchema
 
 from services.common.db import UtcDateTime
+from services.common.migration_heads import VERSION_TABLE
 from services.common.sealed_types import EncryptedBytes, EncryptedJSON, EncryptedText, KeyedHash
 
 log = logging.getLogger(__name__)
-
-VERSION_TABLE = "alembic_version"
 
 _ALEMBIC_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
     weakref.WeakKeyDictionary())

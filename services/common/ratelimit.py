@@ -30,11 +30,10 @@ from typing import Any, Protocol
 
 from fastapi import Request
 from sqlalchemy import Column, Integer, MetaData, String, Table, case, delete, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.clock import Clock
-from services.common.db import UtcDateTime
+from services.common.db import UtcDateTime, dialect_insert
 from services.common.errors import ApiError
 
 _SEEN_MAX = 10_000  # locks remembered in a process; past it, it starts again
@@ -80,7 +79,7 @@ class Limiter:
 
     def __init__(self, sessions: Sessions, table: Table, clock: Clock, *, sqlite_db: bool) -> None:
         self.sessions, self.table, self.clock = sessions, table, clock
-        self._insert = sqlite.insert if sqlite_db else postgresql.insert
+        self._insert = dialect_insert("sqlite" if sqlite_db else "postgresql")
         self._seen: dict[str, datetime] = {}
         self._failures = 0
 

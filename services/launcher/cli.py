@@ -3,6 +3,10 @@
 Log lines of the commands that answer a question (``status``, ``dead-letters``, ``policy``,
 ``deadline``, ``trace``, ``audit``) go to stderr, so that their stdout holds their answer alone
 and can be piped; ``up`` is a console, its own lines and its children's on stdout.
+
+``run`` is what every child of ``up`` is: it imports its own parser and its service alone, not
+the other commands' modules (HTTP clients, the demo, the audit checker), which would stay
+resident for the process's life.
 """
 
 import argparse
@@ -10,34 +14,15 @@ import asyncio
 import importlib
 import os
 import sys
+from types import ModuleType
 
-from contracts import Department
-from services.common import logs
-from services.common.crypto import KeyProblem
-from services.common.instance import InstanceConflict
-from services.launcher import (
-    audit,
-    benchcmd,
-    keys,
-    natscmd,
-    ops,
-    options,
-    policycmd,
-    replicas,
-    staff,
-    status,
-    trace,
-)
-from services.launcher.preflight import (
-    CONFIG_ERROR,
-    ConfigError,
-    check_database_url,
-    check_port,
-    check_region,
-    check_settings,
-)
-from services.launcher.serve import serve
-from services.launcher.up import up
+from services.launcher import options
+
+# The modules of the other commands, each with its ``add_parser`` and ``run``, in help order.
+_MODULES = ("audit", "benchcmd", "keys", "ops", "natscmd", "policycmd", "staff", "status", "trace")
+# The command -> its module, where the two differ.
+_MODULE_OF = {"bench": "benchcmd", "dead-letters": "ops", "nats": "natscmd",
+              "deadline": "policycmd", "policy": "policycmd"}
 
 # Help for options a command's own parser leaves without it.
 _FALLBACK_HELP = {
@@ -49,7 +34,9 @@ _FALLBACK_HELP = {
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # Each child of `up` is a `run`: its parser alone, without importing every other command.
+    args = _parser(only_run=argv[:1] == ["run"]).parse_args(argv)
     if args.command in ("up", "run", "keys"):
         # Whatever these write (databases, key files, span files, the SMS sink, NATS's store)
         # is readable by this user only.
@@ -57,48 +44,36 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "run":
         run_service(args)
         return
+    from services.common import logs
+
     logs.configure_console(sys.stdout if args.command == "up" else sys.stderr)
-    if args.command == "trace":
-        sys.exit(trace.run(args))
-    elif args.command == "dead-letters":
-        sys.exit(ops.run(args))
-    elif args.command == "status":
-        sys.exit(status.run(args))
-    elif args.command == "nats":
-        sys.exit(natscmd.run(args))
-    elif args.command in ("policy", "deadline"):
-        sys.exit(policycmd.run(args))
-    elif args.command == "keys":
-        sys.exit(keys.run(args))
-    elif args.command == "staff":
-        sys.exit(staff.run(args))
-    elif args.command == "audit":
-        sys.exit(audit.run(args))
-    elif args.command == "bench":
-        sys.exit(benchcmd.run(args))
-    elif args.command == "up":
+    if args.command == "up":
+        from services.launcher.up import up
+
         try:
             sys.exit(asyncio.run(up(args)))
         except KeyboardInterrupt:  # a second Ctrl-C while stopping
             sys.exit(130)
+    sys.exit(_command(args.command).run(args))
 
 
-def _parser() -> argparse.ArgumentParser:
+def _command(name: str) -> ModuleType:
+    return importlib.import_module(f"services.launcher.{_MODULE_OF.get(name, name)}")
+
+
+def _parser(*, only_run: bool = False) -> argparse.ArgumentParser:
+    """Every command's parser; ``only_run``: the same with ``run`` alone (a service process)."""
     parser = options.Parser(prog="onedoor", description="一门受理、协同办理 — OneDoor")
     options.add_version(parser)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=options.Parser,
                                 metavar="COMMAND")
+    if only_run:
+        options.add_run(sub)
+        return parser
     options.add_up(sub)
     options.add_run(sub)
-    audit.add_parser(sub)
-    benchcmd.add_parser(sub)
-    keys.add_parser(sub)
-    ops.add_parser(sub)
-    natscmd.add_parser(sub)
-    policycmd.add_parser(sub)
-    staff.add_parser(sub)
-    status.add_parser(sub)
-    trace.add_parser(sub)
+    for module in _MODULES:
+        importlib.import_module(f"services.launcher.{module}").add_parser(sub)
     for command in sub.choices.values():
         for action in command._actions:
             key = action.option_strings[0] if action.option_strings else action.dest
@@ -109,6 +84,23 @@ def _parser() -> argparse.ArgumentParser:
 
 def run_service(args: argparse.Namespace) -> None:
     """Run one service in this process (what ``up`` starts for each child)."""
+    from contracts import Department
+    from services.common import logs
+    from services.common.crypto import KeyProblem
+    from services.common.instance import InstanceConflict
+    from services.launcher import replicas
+    from services.launcher.keys import private_data_dir
+    from services.launcher.migrate_apart import migrate_apart
+    from services.launcher.preflight import (
+        CONFIG_ERROR,
+        ConfigError,
+        check_database_url,
+        check_port,
+        check_region,
+        check_settings,
+    )
+    from services.launcher.serve import serve
+
     name = f"dept-{args.department}" if args.service == "department" else args.service
     if args.service == "department" and not args.department:
         sys.exit("onedoor run department: name the department, e.g. 'education'")
@@ -127,7 +119,7 @@ def run_service(args: argparse.Namespace) -> None:
         else:  # a copy: the service's port is its copies' to share
             check_port(args.instance_port, settings.host)
             listening = replicas.sockets(settings.host, settings.port, args.instance_port)
-        keys.private_data_dir(settings.data_dir)
+        private_data_dir(settings.data_dir)
     except (ConfigError, OSError) as exc:
         # One line and a code the supervisor of `up` does not restart: it would fail again.
         print(f"onedoor run {name}: {exc}", file=sys.stderr)
@@ -146,6 +138,8 @@ def run_service(args: argparse.Namespace) -> None:
     except (InstanceConflict, KeyProblem) as exc:
         print(f"onedoor run {name}: {exc}", file=sys.stderr)
         sys.exit(CONFIG_ERROR)
+    # Alembic only in a child for the time it takes: this process serves for weeks.
+    migrate_apart([app.state.runtime.db, app.state.authenticator.store.db])
     serve(app, settings.host, settings.port,
           sockets=listening if args.instance_port is not None else None)
 

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from services.common.natsauth import CredentialsError, NatsCredentials
 from services.common.policy import load_policy
 from services.common.settings import Settings
-from services.launcher.policycmd import validation_problems
 from services.launcher.topology import ProcessSpec
 
 # EX_CONFIG of sysexits.h. ``onedoor run`` exits with it on a configuration error, and the
@@ -32,6 +31,8 @@ def check_region(region: str) -> str:
     try:
         load_policy(region)
     except ValidationError as exc:
+        from services.launcher.policycmd import validation_problems  # the command's, rarely
+
         problems = validation_problems(exc)
         raise ConfigError(f"{region} is not a valid policy ({len(problems)} problem(s), the first: "
                           f"{problems[0]}); 'onedoor policy check {region}' lists them") from None

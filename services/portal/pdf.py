@@ -1,9 +1,8 @@
-"""The window's printed documents (受理回执, 一次性告知书) as what they say (``Document``, which
-the HTML pages show too) and as PDF: reportlab with the Adobe CJK font STSong-Light, which
-PDF readers supply themselves (nothing to ship or embed)."""
+"""The window's printed documents (受理回执, 一次性告知书, a ``Document`` of document.py) as
+PDF: reportlab with the Adobe CJK font STSong-Light, which PDF readers supply themselves
+(nothing to ship or embed)."""
 
 import io
-from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -14,6 +13,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from services.portal.document import Document
 
 FONT = "STSong-Light"
 # The receipt number in a Latin font: it stays plain text in the file (searchable, and
@@ -32,23 +33,6 @@ _GRID = TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black),
                     ("VALIGN", (0, 0), (-1, -1), "TOP")])
 _PLAIN = TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                      ("LEFTPADDING", (0, 0), (-1, -1), 0)])
-
-
-@dataclass(frozen=True)
-class Document:
-    """A printed document: title, its number, facts (label, value), an opening paragraph, one
-    table (the first row its header), headed lists, paragraphs, and lines to sign."""
-
-    title: str
-    number_label: str
-    number: str
-    facts: list[tuple[str, str]] = field(default_factory=list)
-    intro: str = ""
-    table: list[list[str]] = field(default_factory=list)
-    widths: list[float] = field(default_factory=list)  # the table's columns, shares of 1
-    lists: list[tuple[str, list[str]]] = field(default_factory=list)
-    paragraphs: list[str] = field(default_factory=list)
-    signatures: list[str] = field(default_factory=list)
 
 
 def _text(value: str, style: ParagraphStyle = _BODY) -> Paragraph:

@@ -3,11 +3,12 @@ token), intake's own in-process (no network hop), the others at ``Settings.peer_
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
-TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+TIMEOUT, CONNECT_TIMEOUT = 10.0, 3.0  # seconds
 
 
 class PeerError(Exception):
@@ -73,21 +74,26 @@ class Peers:
                 await client.aclose()
             self._clients.clear()
 
-    def _client(self, service: str, client_host: str) -> tuple[httpx.AsyncClient, bool]:
+    def _client(self, service: str, client_host: str) -> tuple["httpx.AsyncClient", bool]:
+        # Imported at the first call (httpx brings rich and pygments): an intake whose screens
+        # nobody opens goes without.
+        import httpx
+
+        timeout = httpx.Timeout(TIMEOUT, connect=CONNECT_TIMEOUT)
         if service == self.local_name and self.local is not None:
             # In-process, keeping the person's address (sign-in lock-outs count by it).
             transport = httpx.ASGITransport(app=self.local, client=(client_host, 0))
             return httpx.AsyncClient(transport=transport, base_url="http://intake",
-                                     timeout=TIMEOUT), True
+                                     timeout=timeout), True
         if service in self._apps:
             transport = httpx.ASGITransport(app=self._apps[service], client=("127.0.0.1", 0))
             return httpx.AsyncClient(transport=transport, base_url=self.urls[service],
-                                     timeout=TIMEOUT), True
+                                     timeout=timeout), True
         if service not in self.urls:
             raise PeerError(service, 503)
         if service not in self._clients:
             self._clients[service] = httpx.AsyncClient(base_url=self.urls[service],
-                                                       timeout=TIMEOUT)
+                                                       timeout=timeout)
         return self._clients[service], False
 
     async def call(self, service: str, method: str, path: str, *, token: str | None,
@@ -100,8 +106,10 @@ class Peers:
         return response.json()
 
     async def raw(self, service: str, method: str, path: str, *, token: str | None,
-                  client_host: str = "127.0.0.1", **kwargs: Any) -> httpx.Response:
+                  client_host: str = "127.0.0.1", **kwargs: Any) -> "httpx.Response":
         """The answer itself (CSV, PDF ...), if it succeeded; ``PeerError`` otherwise."""
+        import httpx
+
         client, once = self._client(service, client_host)
         headers = dict(kwargs.pop("headers", None) or {})
         if token:

@@ -2,18 +2,18 @@
 template with the person's language and navigation, the pages' own security policy, forms
 checked against cross-site requests, and refusals shown as pages rather than JSON."""
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
-from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
 from services.accounts.domain import Actor, Role
@@ -24,13 +24,25 @@ from services.common.ratelimit import client_address
 from services.portal import format, i18n, nav
 from services.portal.peers import PeerError, Peers
 
+if TYPE_CHECKING:
+    from fastapi.templating import Jinja2Templates
+
 SESSION = "onedoor_session"
 # Pages load only what the service itself serves: no CDN, no inline script.
 PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-TEMPLATES.env.autoescape = True
-TEMPLATES.env.filters.update(format.FILTERS)
+
+
+@functools.cache
+def templates() -> "Jinja2Templates":
+    """The screens' templates, made for the first page shown: Jinja2 is loaded once someone
+    opens a screen, not in every start of intake."""
+    from fastapi.templating import Jinja2Templates
+
+    found = Jinja2Templates(directory=Path(__file__).parent / "templates")
+    found.env.autoescape = True
+    found.env.filters.update(format.FILTERS)
+    return found
 
 
 def is_page(path: str) -> bool:
@@ -153,7 +165,7 @@ def render(request: Request, template: str, person: Viewer | None = None, status
     context |= {"t": t, "lang": lang, "person": person, "csrf": person.csrf if person else "",
                 "nav": nav.links(person.actor.role if person else None, request.url.path),
                 "here": request.url.path, "here_query": str(request.url.query)}
-    response = TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
+    response = templates().TemplateResponse(request, template, context, status_code=status_code)
     response.headers["content-security-policy"] = PAGE_CSP
     return response
 

@@ -9,11 +9,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from services.accounts.domain import Role
-from services.portal import pdf
 from services.portal.catalogue import Catalogue, load_catalogue
+from services.portal.document import Document
 from services.portal.format import when
 from services.portal.i18n import Translator
-from services.portal.pdf import Document
 from services.portal.peers import PeerError
 from services.portal.web import PageRefused, Viewer, render, viewer
 
@@ -154,6 +153,8 @@ def notice_of(t: Translator, app: dict[str, Any]) -> Document:
 
 
 async def _pdf(doc: Document, name: str) -> Response:
+    from services.portal import pdf  # reportlab, at the first PDF: not in every start of intake
+
     body = await run_in_threadpool(pdf.render, doc)  # a few tens of milliseconds of CPU
     # The services' strict policy applies (default-src 'none'): the browser's PDF viewer
     # shows it as it is.

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts import (
     Department,
@@ -18,6 +17,7 @@ from contracts import (
     TaskDeadlineExtendedMessage,
     subjects,
 )
+from services.common.db import dialect_insert
 from services.common.limits import Limit
 from services.common.policy import Policy
 from services.common.tracing import tag
@@ -62,8 +62,8 @@ async def _record(tx: Transaction, plan: AlertPlan, now: datetime) -> bool:
     """Insert the alert unless it exists: False if another scan (another process) raised it
     first — the unique key, not a read, decides, so concurrent scans never both publish."""
     s = plan.stage
-    insert: Any = (postgresql.insert if tx.session.bind.dialect.name == "postgresql"
-                   else sqlite.insert)
+    insert: Any = dialect_insert("postgresql" if tx.session.bind.dialect.name == "postgresql"
+                                 else "sqlite")
     result: Any = await tx.session.execute(insert(Alert).values(
         alert_id=plan.alert_id, stage=s.kind, subject_id=s.subject, level=plan.level,
         application_id=s.application_id, task_id=s.task_id, department=s.department,
