@@ -3,10 +3,11 @@ load, so that the figures show whether history slows the hot path (issue 11).
 
 The past is the bench's own first load (real rows, encrypted as the services write them),
 copied ``factor - 1`` times under new keys in every service's tables: a copy's string keys
-(primary, unique and foreign) get their first five characters replaced by the copy's number,
+(primary, unique and foreign) get their first five characters replaced by the copy's mark,
 the same way everywhere in one database, so foreign keys still hold and unique ones stay
 unique; integer keys are left to the database. The copies are completed applications, as
-the past is. Nothing reads them on the hot path but through indexes: that is the point.
+the past is (a mark is in letters no original key starts with: a copy never meets its
+original). Nothing reads them on the hot path but through indexes: that is the point.
 """
 
 from collections.abc import Iterator
@@ -35,6 +36,9 @@ from services.launcher.topology import topology
 SKIPPED = frozenset({"alembic_version", "outbox", "dead_letters", "audit_log", "audit_head",
                      "absences"})
 MARK = 5  # characters of a copied key replaced by the copy's number
+# Written in letters no key of OneDoor starts with (its ids are hexadecimal, its receipt
+# numbers upper case): a copy's key never equals an original's (20⁵ = 3.2 million copies).
+MARK_LETTERS = "ghijklmnopqrstuvwxyz"
 
 
 def multiply(data_dir: Path, database_url: str | None, schema_prefix: str, factor: int,
@@ -55,7 +59,7 @@ def multiply(data_dir: Path, database_url: str | None, schema_prefix: str, facto
                     Column(c.name, c.type) for c in table.columns))
                 statement = _copy(table, seed)
                 for k in range(1, factor):
-                    conn.execute(statement, {"mark": f"{k:0{MARK}x}"})
+                    conn.execute(statement, {"mark": mark(k)})
                 conn.execute(text(f"DROP TABLE {originals}"))
                 rows[f"{service}: {table.name}"] = conn.scalar(
                     select(func.count()).select_from(table)) or 0
@@ -64,6 +68,15 @@ def multiply(data_dir: Path, database_url: str | None, schema_prefix: str, facto
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
         engine.dispose()
     return rows
+
+
+def mark(k: int) -> str:
+    """The ``k``-th copy's mark: ``k`` in MARK letters."""
+    digits = []
+    for _ in range(MARK):
+        k, digit = divmod(k, len(MARK_LETTERS))
+        digits.append(MARK_LETTERS[digit])
+    return "".join(reversed(digits))
 
 
 def _copy(table: Table, seed: Table):  # type: ignore[no-untyped-def]

@@ -21,8 +21,10 @@ def _seed(path: Path, rng: random.Random, n: int) -> None:
     now = datetime.now(UTC).isoformat()
     db = sqlite3.connect(path)
     with db:  # the encrypted columns as opaque text: the copies are never decrypted here
-        for _ in range(n):
+        for k in range(n):
             app_id = uuid.UUID(int=rng.getrandbits(128)).hex
+            if k < 3:  # keys that look like a copy's number (a copy once met its original)
+                app_id = f"{k + 1:05x}" + app_id[5:]
             db.execute(
                 "INSERT INTO applications (id, receipt_no, idempotency_key, request_hash, "
                 "status, channel, received_by, received_at, applicant, household, materials, "
