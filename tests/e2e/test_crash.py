@@ -59,6 +59,29 @@ def expected_tasks(items: list[str]) -> int:
     return len({departments[i] for i in items})
 
 
+def assert_notices_once(data_dir: Path, tasks: int, count: int) -> None:
+    """Every notice sent exactly once: two per task (applicant, window), two at completion."""
+    notices = [json.loads(line)["id"] for path in ("sms-sent.jsonl", "window-inbox.jsonl")
+               for line in (data_dir / path).read_text(encoding="utf-8").splitlines()]
+    assert len(notices) == len(set(notices)) == 2 * tasks + 2 * count
+
+
+def expected_events(apps: list[dict], tasks: int) -> dict[str, int]:
+    """The events on the stream when ``apps`` (their combined views) are all completed."""
+    count = len(apps)
+    expected = {
+        "application.submitted": count, "application.routed": count,
+        "task.assigned": tasks, "task.accepted": tasks, "task.decided": tasks,
+        "application.completed": count, "notification.sent": 2 * tasks + 2 * count,
+    }
+    # Each approval of 低保/特困 confirms the household's status (免申即享 follows it).
+    confirmed = sum(any(i["item"] in ("dibao", "tekun") and i["decision"]["outcome"] ==
+                        "approved" for i in app["items"]) for app in apps)
+    if confirmed:
+        expected["household.status_confirmed"] = confirmed
+    return expected
+
+
 async def stream_counts(nats_url: str) -> collections.Counter:
     """How many messages of each event the stream holds (the stream de-duplicates by id)."""
     nc = await nats.connect(nats_url)
@@ -112,21 +135,8 @@ def test_kill_9_anything_anytime_and_every_application_ends_exactly_once(
             decided = http.get(f"{system.url(name)}/api/v1/tasks",
                                params={"status": "decided", "limit": 1}).json()
             assert page["total"] == decided["total"] > 0, name
-        # every notice exactly once: two per task (applicant, window) and two at completion
-        notices = [json.loads(line)["id"] for path in ("sms-sent.jsonl", "window-inbox.jsonl")
-                   for line in (system.data_dir / path).read_text(encoding="utf-8").splitlines()]
-        assert len(notices) == len(set(notices)) == 2 * tasks + 2 * count
-
-        expected = {
-            "application.submitted": count, "application.routed": count,
-            "task.assigned": tasks, "task.accepted": tasks, "task.decided": tasks,
-            "application.completed": count, "notification.sent": 2 * tasks + 2 * count,
-        }
-        # Each approval of 低保/特困 confirms the household's status (免申即享 follows it).
-        confirmed = sum(any(i["item"] in ("dibao", "tekun") and i["decision"]["outcome"] ==
-                            "approved" for i in app["items"]) for app in apps)
-        if confirmed:
-            expected["household.status_confirmed"] = confirmed
+        assert_notices_once(system.data_dir, tasks, count)
+        expected = expected_events(apps, tasks)
 
         def stream_holds_each_event_once() -> bool:
             # The last notices' events may still be on their way out of notify's outbox.

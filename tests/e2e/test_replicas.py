@@ -4,7 +4,6 @@ flow, and every application still ends exactly once — no task, decision or not
 twice (the crash test's counts)."""
 
 import asyncio
-import json
 import random
 import subprocess
 import sys
@@ -20,7 +19,13 @@ from services.accounts.domain import Role
 from services.common.settings import Settings
 from services.launcher import replicas
 from services.launcher.topology import SIZE, topology
-from tests.e2e.test_crash import ITEMS, expected_tasks, stream_counts
+from tests.e2e.test_crash import (
+    ITEMS,
+    assert_notices_once,
+    expected_events,
+    expected_tasks,
+    stream_counts,
+)
 from tests.support.auth import ProcessAuth, SyncStaff
 from tests.support.backends import Backend
 from tests.support.nats import NatsServer
@@ -156,20 +161,8 @@ def test_copies_of_intake_and_a_department_killed_mid_run_and_every_application_
             decided = http.get(url, params={"status": "decided", "limit": 1}).json()["total"]
             assert every == decided > 0, code
 
-    # Every notice exactly once: two per task (applicant, window) and two at completion.
-    notices = [json.loads(line)["id"]
-               for path in ("sms-sent.jsonl", "window-inbox.jsonl")
-               for line in (system.data_dir / path).read_text(encoding="utf-8").splitlines()]
-    assert len(notices) == len(set(notices)) == 2 * tasks + 2 * count
-    expected = {
-        "application.submitted": count, "application.routed": count,
-        "task.assigned": tasks, "task.accepted": tasks, "task.decided": tasks,
-        "application.completed": count, "notification.sent": 2 * tasks + 2 * count,
-    }
-    confirmed = sum(any(i["item"] in ("dibao", "tekun") and i["decision"]["outcome"] ==
-                        "approved" for i in app["items"]) for app in apps)
-    if confirmed:
-        expected["household.status_confirmed"] = confirmed
+    assert_notices_once(system.data_dir, tasks, count)
+    expected = expected_events(apps, tasks)
 
     def stream_holds_each_event_once() -> bool:
         assert asyncio.run(stream_counts(system.nats_url)) == expected
