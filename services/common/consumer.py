@@ -28,11 +28,15 @@ from services.common.deliveries import Delivery, Refused, RetryPolicy, envelope_
 from services.common.tracing import extract, message_attributes
 from services.common.uow import Transaction, UnitOfWork
 
-__all__ = ["BatchConsumer", "Delivery", "Handler", "Refused", "RetryPolicy", "envelope_decoder"]
+__all__ = ["BatchConsumer", "BatchLock", "Delivery", "Handler", "Refused", "RetryPolicy", "envelope_decoder"]
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Transaction, Any], Awaitable[None]]
+# Called once per batch, before its handlers, with the batch's new messages: e.g. to lock the
+# rows they will change, all at once and in one order (copies of a service then neither
+# overwrite each other's changes nor deadlock).
+BatchLock = Callable[[Transaction, list[Any]], Awaitable[None]]
 TRANSIENT_RETRIES = 3
 
 
@@ -46,15 +50,16 @@ class BatchConsumer:
         self.tables = uow.tables
         self.model: type[Envelope[Any]] | None = None
         self.handle: Handler | None = None
+        self.lock: BatchLock | None = None
         self.subscriber: Any = None  # the faststream subscriber, to restart it if it stalls
         self.config: Any = None  # its durable's ConsumerConfig, to create it again if deleted
         self.last_batch_at = 0.0  # loop time of the last batch, to tell a stalled consumer
         self.metrics: Any = None  # set by Runtime.consumer
 
     def bind(self, model: type[Envelope[Any]], handle: Handler, subscriber: Any,
-             config: Any = None) -> None:
+             config: Any = None, lock: BatchLock | None = None) -> None:
         self.model, self.handle, self.subscriber = model, handle, subscriber
-        self.config = config
+        self.config, self.lock = config, lock
 
     async def process(self, message: StreamMessage[list[Msg]]) -> None:
         """Apply the handler once per new message of the batch, then acknowledge the batch."""
@@ -110,6 +115,9 @@ class BatchConsumer:
                 ).all()
             )
             now = tx.clock.now()
+            if self.lock is not None:
+                await self.lock(tx, [d.envelope for d in deliveries
+                                     if d.envelope.message_id not in seen])
             rows, refused = [], []
             for delivery in deliveries:
                 message_id = delivery.envelope.message_id
@@ -184,6 +192,8 @@ class BatchConsumer:
                     processed.c.consumer == self.name,
                     processed.c.message_id == envelope.message_id))
             if done is None:
+                if self.lock is not None:
+                    await self.lock(tx, [envelope])
                 with tx.tracer.start_as_current_span(
                     f"{self.name} replay", attributes=message_attributes(envelope, "replay"),
                 ) as span:

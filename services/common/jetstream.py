@@ -24,7 +24,13 @@ from nats.js.api import (
 from nats.js.errors import BadRequestError, NotFoundError, ServiceUnavailableError
 
 from contracts import Envelope, subjects
-from services.common.consumer import BatchConsumer, Handler, RetryPolicy, envelope_decoder
+from services.common.consumer import (
+    BatchConsumer,
+    BatchLock,
+    Handler,
+    RetryPolicy,
+    envelope_decoder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -174,8 +180,10 @@ def consume(
     model: type[Envelope[Any]],
     handle: Handler,
     description: str,
+    lock: BatchLock | None = None,
 ) -> None:
-    """Subscribe ``consumer`` (its name is the durable) to ``subject``: each message → ``handle``."""
+    """Subscribe ``consumer`` (its name is the durable) to ``subject``: each message → ``handle``
+    (``lock``: first, once per batch, with the batch's new messages)."""
 
     async def on_batch(batch: list[model], message: NatsMessage) -> None:  # type: ignore[valid-type]
         await consumer.process(message)
@@ -186,7 +194,7 @@ def consume(
                                   description=description, retry=consumer.retry)
     subscriber(on_batch)
     consumer.bind(model, handle, subscriber,
-                  durable_config(subject, consumer.name, consumer.retry))
+                  durable_config(subject, consumer.name, consumer.retry), lock)
 
 
 def reader_name(durable: str) -> str:

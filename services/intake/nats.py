@@ -24,7 +24,7 @@ from contracts import (
     TaskReturnedMessage,
     subjects,
 )
-from services.common.consumer import BatchConsumer, Handler
+from services.common.consumer import BatchConsumer
 from services.common.jetstream import consume, documented_publisher
 from services.common.policy import Policy
 from services.common.runtime import Runtime
@@ -48,8 +48,8 @@ def build_router(runtime: Runtime, policy: Policy) -> NatsRouter:
                          TaskMaterialsSupplementedMessage,
                          "The materials a department asked for were brought to the window.")
 
-    def _consume(consumer: BatchConsumer, subject: str, *, handle: Handler, **kwargs: Any) -> None:
-        consume(router, consumer, subject, handle=one_at_a_time(handle), **kwargs)
+    def _consume(consumer: BatchConsumer, subject: str, **kwargs: Any) -> None:
+        consume(router, consumer, subject, lock=lock_applications, **kwargs)
 
     _consume(runtime.consumer("intake-routed"), subjects.APPLICATION_ROUTED,
              model=ApplicationRoutedMessage, handle=projections.record_routed,
@@ -87,15 +87,11 @@ def build_router(runtime: Runtime, policy: Policy) -> NatsRouter:
     return router
 
 
-def one_at_a_time(handle: Handler) -> Handler:
-    """``handle`` with the application's row locked first (PostgreSQL): copies of intake
-    applying two events of one application at once would each rebuild its status without
-    the other's change, the second overwriting the first."""
-
-    async def locked(tx: Transaction, msg: Any) -> None:
-        if tx.session.bind.dialect.name == "postgresql":
-            await tx.session.execute(select(Application.id).where(
-                Application.id == msg.application_id).with_for_update())
-        await handle(tx, msg)
-
-    return locked
+async def lock_applications(tx: Transaction, messages: list[Any]) -> None:
+    """The batch's applications' rows locked first, in one order (PostgreSQL): copies of intake
+    applying two events of one application at once would each rebuild its status without the
+    other's change, the second overwriting the first."""
+    if messages and tx.session.bind.dialect.name == "postgresql":
+        ids = sorted({m.application_id for m in messages})
+        await tx.session.execute(select(Application.id).where(Application.id.in_(ids))
+                                 .order_by(Application.id).with_for_update())
