@@ -39,6 +39,7 @@ MARK = 5  # characters of a copied key replaced by the copy's number
 # Written in letters no key of OneDoor starts with (its ids are hexadecimal, its receipt
 # numbers upper case): a copy's key never equals an original's (20⁵ = 3.2 million copies).
 MARK_LETTERS = "ghijklmnopqrstuvwxyz"
+COPIES_PER_COMMIT = 20
 
 
 def multiply(data_dir: Path, database_url: str | None, schema_prefix: str, factor: int,
@@ -46,7 +47,7 @@ def multiply(data_dir: Path, database_url: str | None, schema_prefix: str, facto
     """Copy every service's rows ``factor - 1`` times; returns the rows per table after."""
     rows: dict[str, int] = {}
     for service, engine, schema in _databases(data_dir, database_url, schema_prefix):
-        with engine.begin() as conn:
+        with engine.connect() as conn:
             tables = MetaData()
             tables.reflect(conn, schema=schema)
             for table in tables.sorted_tables:  # parents before children
@@ -60,7 +61,10 @@ def multiply(data_dir: Path, database_url: str | None, schema_prefix: str, facto
                 statement = _copy(table, seed)
                 for k in range(1, factor):
                     conn.execute(statement, {"mark": mark(k)})
+                    if k % COPIES_PER_COMMIT == 0:
+                        conn.commit()  # transactions of bounded size (SQLite's WAL, too)
                 conn.execute(text(f"DROP TABLE {originals}"))
+                conn.commit()
                 rows[f"{service}: {table.name}"] = conn.scalar(
                     select(func.count()).select_from(table)) or 0
             progress.say(f"history: {service} holds {factor}× its rows")
