@@ -1,8 +1,6 @@
 """The window's combined view, kept from the other services' events (one transaction each)."""
 
-from typing import Any
 
-from sqlalchemy import Row, Table, insert, select, update
 
 from contracts import (
     ApplicationCompletedMessage,
@@ -23,23 +21,19 @@ from services.common.deliveries import Refused
 from services.common.policy import Policy
 from services.common.timefmt import beijing_text
 from services.common.uow import Transaction
-from services.intake import checks, domain, notices, texts
+from services.intake import checks, domain, notices, rows, texts
 from services.intake.domain import CLOSED, ItemStatus
 from services.intake.models import (
     Application,
     ApplicationItem,
-    HistoryEntry,
     MaterialRequest,
-    Notification,
 )
-
-APPLICATIONS: Table = Application.__table__  # type: ignore[assignment]
 
 
 async def record_routed(tx: Transaction, msg: ApplicationRoutedMessage) -> None:
     """Consumes ApplicationRouted: each item now has its department's task and due time."""
     event = msg.payload
-    items = await _items(tx, event.application_id)
+    items = await rows.items(tx, event.application_id)
     for task in event.tasks:
         for code in task.items:
             row = items.get(code)
@@ -54,22 +48,22 @@ async def record_routed(tx: Transaction, msg: ApplicationRoutedMessage) -> None:
         detail = f"分办：{texts.item_names(task.items)}，办结时限 {beijing_text(task.due_at)}"
         if event.reason:
             detail = f"{event.reason}；{detail}"
-        _history(tx, event.application_id, event.routed_at, "assigned", task.department,
+        rows.history(tx, event.application_id, event.routed_at, "assigned", task.department,
                  "routing", detail)
-    await _refresh_status(tx, event.application_id, items)
+    await rows.refresh_status(tx, event.application_id, items)
 
 
 async def record_accepted(tx: Transaction, msg: TaskAcceptedMessage) -> None:
     """Consumes TaskAccepted: the department has taken the task on."""
     event = msg.payload
-    items = await _items(tx, event.application_id)
+    items = await rows.items(tx, event.application_id)
     for row in items.values():
         if row.task_id == event.task_id:
             row.accepted_by, row.accepted_at = event.accepted_by, event.accepted_at
             row.status = domain.advance(row.status, ItemStatus.accepted)
-    _history(tx, event.application_id, event.accepted_at, "accepted", event.department,
+    rows.history(tx, event.application_id, event.accepted_at, "accepted", event.department,
              event.accepted_by, "部门已受理")
-    await _refresh_status(tx, event.application_id, items)
+    await rows.refresh_status(tx, event.application_id, items)
 
 
 async def record_decided(tx: Transaction, msg: TaskDecidedMessage, *, policy: Policy) -> None:
@@ -79,8 +73,8 @@ async def record_decided(tx: Transaction, msg: TaskDecidedMessage, *, policy: Po
     so is a decision that does not fit the application (another department's task, items it
     does not have, an amount outside the policy, a grant without the status it follows)."""
     event = msg.payload
-    items = await _items(tx, event.application_id)
-    if await _state(tx, event.application_id) is None:
+    items = await rows.items(tx, event.application_id)
+    if await rows.state(tx, event.application_id) is None:
         raise Refused(f"a decision of task {event.task_id} for application "
                       f"{event.application_id}, which the window never registered")
     decided = [r for r in items.values()
@@ -119,60 +113,60 @@ async def record_decided(tx: Transaction, msg: TaskDecidedMessage, *, policy: Po
     verdict = "同意" if event.outcome == "approved" else f"不予批准：{event.reason}"
     if event.automatic:
         verdict = f"免申即享：{event.reason}"
-    _history(tx, event.application_id, event.decided_at, "decided", event.department,
+    rows.history(tx, event.application_id, event.decided_at, "decided", event.department,
              event.decided_by, verdict)
-    await _refresh_status(tx, event.application_id, items)
+    await rows.refresh_status(tx, event.application_id, items)
 
 
 async def record_returned(tx: Transaction, msg: TaskReturnedMessage) -> None:
     """Consumes TaskReturned: the department says the items are not theirs; routing re-routes."""
     event = msg.payload
-    items = await _items(tx, event.application_id)
+    items = await rows.items(tx, event.application_id)
     for code in event.items:
         row = items.get(code)
         if row is not None and row.task_id == event.task_id and row.status not in CLOSED:
             row.status = ItemStatus.returned
-    _history(tx, event.application_id, event.returned_at, "returned", event.department,
+    rows.history(tx, event.application_id, event.returned_at, "returned", event.department,
              event.returned_by, f"退回：{event.reason}")
-    await _refresh_status(tx, event.application_id, items)
+    await rows.refresh_status(tx, event.application_id, items)
 
 
 async def record_joint_meeting(tx: Transaction, msg: JointMeetingQueuedMessage) -> None:
     """Consumes JointMeetingQueued: the items wait for the joint meeting to assign them."""
     event = msg.payload
-    items = await _items(tx, event.application_id)
+    items = await rows.items(tx, event.application_id)
     for code in event.items:
         row = items.get(code)
         if row is not None and row.status not in CLOSED:
             row.status, row.task_id, row.department = ItemStatus.joint_meeting, None, None
             row.due_at = event.assign_due_at
-    _history(tx, event.application_id, event.queued_at, "joint_meeting", None, "routing",
+    rows.history(tx, event.application_id, event.queued_at, "joint_meeting", None, "routing",
              f"提交联席会议：{event.reason}")
-    await _refresh_status(tx, event.application_id, items)
+    await rows.refresh_status(tx, event.application_id, items)
 
 
 async def record_referred(tx: Transaction, msg: ItemsReferredMessage) -> None:
     """Consumes ItemsReferred: the items go to a charity or social organisation (closed here)."""
     event = msg.payload
-    items = await _items(tx, event.application_id)
+    items = await rows.items(tx, event.application_id)
     for code in event.items:
         if row := items.get(code):
             row.status, row.outcome, row.go_to = ItemStatus.referred, "referred", event.organisation
             row.reason, row.decided_by, row.decided_at = event.note, event.referred_by, event.referred_at
-    _history(tx, event.application_id, event.referred_at, "referred", None, event.referred_by,
+    rows.history(tx, event.application_id, event.referred_at, "referred", None, event.referred_by,
              f"转介至 {event.organisation}")
-    await _refresh_status(tx, event.application_id, items)
+    await rows.refresh_status(tx, event.application_id, items)
 
 
 async def record_extended(tx: Transaction, msg: TaskDeadlineExtendedMessage) -> None:
     """Consumes TaskDeadlineExtended: the items' new due time, with who approved it and why."""
     event = msg.payload
-    items = await _items(tx, event.application_id)
+    items = await rows.items(tx, event.application_id)
     for code in event.items:
         row = items.get(code)
         if row is not None and row.task_id == event.task_id:
             row.due_at = event.due_at
-    _history(tx, event.application_id, event.extended_at, "extended", event.department,
+    rows.history(tx, event.application_id, event.extended_at, "extended", event.department,
              event.approved_by, f"延期至 {beijing_text(event.due_at)}：{event.reason}")
 
 
@@ -188,14 +182,14 @@ async def relay_materials_request(tx: Transaction, msg: TaskMaterialsRequestedMe
                                    task_id=event.task_id, department=event.department,
                                    materials=codes, note=event.note,
                                    requested_at=event.requested_at))
-    items = await _items(tx, app.id)
+    items = await rows.items(tx, app.id)
     for row in items.values():
         if row.task_id == event.task_id and row.status not in CLOSED:
             row.status = ItemStatus.awaiting_materials
     notices.request_materials(tx, app, policy, {m.code: m.items for m in event.materials},
                               requested_by=str(event.department), task_id=event.task_id,
                               note=event.note, message_id=f"{msg.message_id}:relayed")
-    _history(tx, app.id, event.requested_at, "materials_requested", event.department,
+    rows.history(tx, app.id, event.requested_at, "materials_requested", event.department,
              event.requested_by, "部门要求补充材料：" + "、".join(m.name for m in event.materials))
 
 
@@ -204,87 +198,20 @@ async def record_notification(tx: Transaction, msg: NotificationSentMessage) -> 
     event = msg.payload
     recipient, text = personal.open_notice(tx.bus_key, event.application_id, event.sealed,
                                            event.recipient, event.text)
-    tx.gather(_write_notifications, {
+    tx.gather(rows.write_notifications, {
         "id": event.notification_id, "application_id": event.application_id,
         "channel": event.channel, "recipient": recipient, "kind": event.kind, "text": text,
         "sent_at": event.sent_at})
 
 
-async def _write_notifications(tx: Transaction, notices: list[dict[str, Any]]) -> None:
-    """A batch's notices, in two queries and two inserts (the most frequent event here): each
-    once, and only for an application the window registered."""
-    ids = {n["application_id"] for n in notices}
-    with tx.session.no_autoflush:
-        known = set(await tx.session.scalars(
-            select(APPLICATIONS.c.id).where(APPLICATIONS.c.id.in_(ids))))
-        seen = set(await tx.session.scalars(select(Notification.id).where(
-            Notification.id.in_([n["id"] for n in notices]))))
-    fresh: dict[str, dict[str, Any]] = {}
-    for n in notices:
-        if n["application_id"] in known and n["id"] not in seen:
-            fresh.setdefault(n["id"], n)
-    if not fresh:
-        return
-    await tx.session.execute(insert(Notification), list(fresh.values()))
-    for n in fresh.values():
-        _history(tx, n["application_id"], n["sent_at"], "notified", None, "notify",
-                 texts.notice(n["channel"], n["kind"]))
-
-
 async def record_completed(tx: Transaction, msg: ApplicationCompletedMessage) -> None:
     """Consumes ApplicationCompleted: every part is closed and the applicant was told."""
     event = msg.payload
-    if await _state(tx, event.application_id) is None:
+    if await rows.state(tx, event.application_id) is None:
         return
-    await _set(tx, event.application_id, completed_at=event.completed_at)
-    _history(tx, event.application_id, event.completed_at, "completed", None, "notify",
+    await rows.set_columns(tx, event.application_id, completed_at=event.completed_at)
+    rows.history(tx, event.application_id, event.completed_at, "completed", None, "notify",
              "全部事项办结")
-    await _refresh_status(tx, event.application_id, await _items(tx, event.application_id))
+    await rows.refresh_status(tx, event.application_id, await rows.items(tx, event.application_id))
 
 
-async def _items(tx: Transaction, application_id: str) -> dict[str, ApplicationItem]:
-    # No flush first: a batch's earlier changes to these rows are on the very objects the
-    # query returns (the session's identity map), so they are written once, at commit, rather
-    # than flushed before every message's query. A new row is flushed where it is added.
-    with tx.session.no_autoflush:
-        rows = await tx.session.scalars(
-            select(ApplicationItem).where(ApplicationItem.application_id == application_id))
-    return {r.item: r for r in rows}
-
-
-async def _state(tx: Transaction, application_id: str) -> Row[Any] | None:
-    """What the combined status is computed from, without loading the application (its
-    personal columns are encrypted: decrypting them for every event was the hot spot)."""
-    with tx.session.no_autoflush:  # the columns are only ever changed by _set (at once)
-        found = await tx.session.execute(
-            select(APPLICATIONS.c.status, APPLICATIONS.c.outcome, APPLICATIONS.c.completed_at)
-            .where(APPLICATIONS.c.id == application_id))
-    return found.first()
-
-
-async def _set(tx: Transaction, application_id: str, **values: Any) -> None:
-    with tx.session.no_autoflush:  # as in _items: the batch's rows are flushed at commit
-        await tx.session.execute(
-            update(APPLICATIONS).where(APPLICATIONS.c.id == application_id).values(**values))
-
-
-async def _refresh_status(tx: Transaction, application_id: str,
-                          items: dict[str, ApplicationItem]) -> None:
-    state = await _state(tx, application_id)
-    if state is None:
-        return
-    waiting = state.status == domain.ApplicationStatus.awaiting_materials
-    status = domain.combined_status((i.status for i in items.values()),
-                                    completed=state.completed_at is not None,
-                                    awaiting_materials=waiting)
-    outcome = domain.combined_outcome(i.outcome for i in items.values())
-    if (status, outcome) != (state.status, state.outcome):
-        await _set(tx, application_id, status=status, outcome=outcome)
-
-
-def _history(tx: Transaction, application_id: str, at: Any, event: str, department: str | None,
-             actor: str | None, detail: str) -> None:
-    # Written with the batch's other rows in one statement at commit (in this order).
-    tx.insert_later(HistoryEntry.__table__, {
-        "application_id": application_id, "at": at, "event": event, "department": department,
-        "actor": actor, "detail": detail})
