@@ -36,7 +36,7 @@ class Transaction:
         self.gathered: dict[Callable[..., Awaitable[None]], list[Any]] = {}
         self.after_commit: list[Callable[[], None]] = []
 
-    def insert_later(self, table: Any, row: dict[str, Any]) -> None:
+    def insert_later(self, table: Table, row: dict[str, Any]) -> None:
         """Add a row nothing in the transaction reads back (a history line): the rows of a
         whole batch go in one statement per table at commit, after the session's own."""
         self.later.setdefault(table, []).append(row)

@@ -68,7 +68,6 @@ class Calendar:
                 counted += 1
         return datetime.combine(day, END_OF_DAY, SHANGHAI).astimezone(UTC)
 
-
     def working_days_between(self, start: datetime, end: datetime) -> int:
         """Working days from ``start`` to ``end`` as the law counts a limit: the start day is
         not counted, the end day is (0 when both fall on the same day)."""
