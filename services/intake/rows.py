@@ -11,9 +11,11 @@ from services.intake import domain, texts
 from services.intake.models import Application, ApplicationItem, HistoryEntry, Notification
 
 APPLICATIONS: Table = Application.__table__  # type: ignore[assignment]
+HISTORY: Table = HistoryEntry.__table__  # type: ignore[assignment]
 
 
 async def items(tx: Transaction, application_id: str) -> dict[str, ApplicationItem]:
+    """The application's items by code, as the session holds them."""
     # No flush first: a batch's earlier changes to these rows are on the very objects the
     # query returns (the session's identity map), so they are written once, at commit, rather
     # than flushed before every message's query. A new row is flushed where it is added.
@@ -26,7 +28,7 @@ async def items(tx: Transaction, application_id: str) -> dict[str, ApplicationIt
 async def state(tx: Transaction, application_id: str) -> Row[Any] | None:
     """What the combined status is computed from, without loading the application (its
     personal columns are encrypted: decrypting them for every event was the hot spot)."""
-    with tx.session.no_autoflush:  # the columns are only ever changed by _set (at once)
+    with tx.session.no_autoflush:  # in a projection only set_columns changes them (at once)
         found = await tx.session.execute(
             select(APPLICATIONS.c.status, APPLICATIONS.c.outcome, APPLICATIONS.c.completed_at)
             .where(APPLICATIONS.c.id == application_id))
@@ -34,6 +36,7 @@ async def state(tx: Transaction, application_id: str) -> Row[Any] | None:
 
 
 async def set_columns(tx: Transaction, application_id: str, **values: Any) -> None:
+    """Change the application's columns in the database at once (not through the session)."""
     with tx.session.no_autoflush:  # as in items(): the batch's rows are flushed at commit
         await tx.session.execute(
             update(APPLICATIONS).where(APPLICATIONS.c.id == application_id).values(**values))
@@ -41,6 +44,7 @@ async def set_columns(tx: Transaction, application_id: str, **values: Any) -> No
 
 async def refresh_status(tx: Transaction, application_id: str,
                           items: dict[str, ApplicationItem]) -> None:
+    """The combined status and outcome again from ``items``, written if they changed."""
     now = await state(tx, application_id)
     if now is None:
         return
@@ -55,8 +59,8 @@ async def refresh_status(tx: Transaction, application_id: str,
 
 def history(tx: Transaction, application_id: str, at: Any, event: str, department: str | None,
              actor: str | None, detail: str) -> None:
-    # Written with the batch's other rows in one statement at commit (in this order).
-    tx.insert_later(HistoryEntry.__table__, {
+    """A history line, written with the batch's others in one statement at commit (in order)."""
+    tx.insert_later(HISTORY, {
         "application_id": application_id, "at": at, "event": event, "department": department,
         "actor": actor, "detail": detail})
 
