@@ -129,6 +129,9 @@ class TaskAssigned(_Wire):
     routing_note: str = Field(default="", max_length=500)
     # ApplicationSubmitted.sealed, passed on by routing unread.
     sealed: str | None = _sealed("applicant, household, description, on_behalf_of")
+    # Every item the application asks, of every department (empty on older messages): what
+    # a department grants without application (免申即享) must know was asked elsewhere.
+    application_items: list[Item] = Field(default_factory=list)
 
 
 class TaskAccepted(_Wire):
@@ -307,6 +310,9 @@ class HouseholdStatusConfirmed(_Wire):
     confirmed_at: AwareDatetime
     effective_from: date
     sealed: str | None = _sealed("applicant, household")
+    # TaskAssigned.application_items of the confirming task: a grant the application asked
+    # for is decided by its own task, wherever that task is in its journey.
+    application_items: list[Item] = Field(default_factory=list)
 
 
 class SupervisionAlert(_Wire):

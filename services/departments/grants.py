@@ -51,7 +51,8 @@ def confirm_household(tx: Transaction, task: Task, policy: Policy) -> None:
             application_id=task.application_id, task_id=task.id, items=items,
             applicant=masked.applicant, household=masked.household,
             confirmed_by=task.decided_by or "", confirmed_at=task.decided_at,
-            effective_from=next_month_start(task.decided_at), sealed=sealed),
+            effective_from=next_month_start(task.decided_at), sealed=sealed,
+            application_items=list(task.application_items or [])),
         subject=subjects.HOUSEHOLD_STATUS_CONFIRMED,
         message_id=f"{task.id}:household_confirmed",
     )
@@ -76,7 +77,10 @@ async def grant_automatically(tx: Transaction, msg: HouseholdStatusConfirmedMess
         task_id = automatic_task_id(event.application_id, department, grant.grant)
         if await tx.session.get(Task, task_id) is not None:
             continue
-        if await _applied_for(tx, event.application_id, grant.grant):
+        # The announcement may come before this department's own task of the application
+        # (the two travel different subjects): what the application asks is on the event.
+        if (grant.grant in event.application_items
+                or await _applied_for(tx, event.application_id, grant.grant)):
             # The application asked for it too: its own task decides it (no double help).
             log.info("免申即享: application %s already asks %s for %s; its own task decides it",
                      event.application_id, department, grant.grant)

@@ -56,6 +56,7 @@ async def receive_task(tx: Transaction, msg: TaskAssignedMessage, *, department:
         description=part.description, received_at=t.received_at, assigned_at=t.assigned_at,
         due_at=t.due_at, accept_due_at=t.accept_due_at, routing_note=t.routing_note or None,
         post=post, assignee=assignee, automatic=False,
+        application_items=list(t.application_items) or None,
         trace_parent=inject(tx.causing_span) if tx.causing_span else None))
     tasks.record(tx, t.task_id, "received", None, post=post, assignee=assignee,
                  routing_note=t.routing_note)

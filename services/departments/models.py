@@ -69,6 +69,8 @@ class Task(Base):
     paperwork_completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Granted without an application (免申即享, 002 §六).
     automatic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Every item the application asks, of every department (None before migration 0008).
+    application_items: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
 
     # By status, in the order each list reads them: the work still to do is a few rows among
     # years of decided ones (the bench's history run found a full scan here).

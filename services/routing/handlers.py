@@ -51,7 +51,7 @@ async def route_application(tx: Transaction, msg: ApplicationSubmittedMessage, *
         received_by=app.received_by[:100], received_at=app.received_at,
         accepted_at=app.accepted_at, applicant=app.applicant.model_dump(mode="json"),
         household=app.household.model_dump(mode="json"), materials=list(app.materials),
-        description=app.description, sealed=app.sealed)
+        description=app.description, sealed=app.sealed, items=list(app.items))
     tx.session.add(routed)
     window = f"window:{app.received_by}"
     for task in plan.tasks:

@@ -101,6 +101,8 @@ class RoutedApplication(Base):
     description: Mapped[str] = mapped_column(EncryptedText)
     # ApplicationSubmitted.sealed, passed on in every TaskAssigned (routing cannot open it).
     sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Every item the application asks (TaskAssigned.application_items); None before 0009.
+    items: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class JointMeetingCase(Base):

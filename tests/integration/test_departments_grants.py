@@ -112,6 +112,39 @@ async def test_students_get_education_aid_once_without_applying(
                    for r in caplog.records)
 
 
+async def test_an_announcement_overtaking_the_applications_own_task_grants_nothing(
+        backend: Backend, nats_server: NatsServer, rng: random.Random) -> None:
+    """The application asks 低保 and education aid: civil affairs' approval may be announced
+    before education has received its own task of the application (two subjects, no order
+    between them). Education must not grant the aid without application as well — the
+    history bench found 15 households helped twice that way."""
+    settings = settings_for(backend, nats_server)
+    civil = create_app(settings, CIVIL, clock=MovableClock(START))
+    education = create_app(settings, EDUCATION, clock=MovableClock(START))
+    asked = ["dibao", "education_aid"]
+    dibao = assigned(rng, ["dibao"], students=1)
+    dibao = dibao.model_copy(update={"payload": dibao.payload.model_copy(
+        update={"application_items": asked})})
+    own_task = assigned(rng, ["education_aid"], department=EDUCATION, students=1)
+    own_task = own_task.model_copy(update={"payload": own_task.payload.model_copy(update={
+        "application_id": dibao.payload.application_id, "application_items": asked})})
+    async with running(civil) as ca, running(education) as edu, broker(nats_server) as js:
+        task = await arrive(js, ca, dibao)
+        await approve(ca, task["id"])
+        [confirmed] = await on_stream(js, subjects.HOUSEHOLD_STATUS_CONFIRMED,
+                                      HouseholdStatusConfirmedMessage)
+        assert confirmed.payload.application_items == asked
+        await all_handled(js)
+        assert (await edu.get("/api/v1/tasks")).json()["total"] == 0
+        assert await outbox(education, EDUCATION_DECIDED) == []
+
+        # Its own task, arriving late, is the one that decides the aid.
+        await arrive(js, edu, own_task)
+        [only] = (await edu.get("/api/v1/tasks")).json()["items"]
+        assert (only["id"], only["automatic"], only["status"]) == (
+            own_task.payload.task_id, False, "assigned")
+
+
 async def test_only_an_approval_of_a_status_item_announces_the_household(
         backend: Backend, nats_server: NatsServer, rng: random.Random) -> None:
     clock = MovableClock(START)

@@ -57,6 +57,9 @@ async def test_an_application_is_split_into_one_task_per_department(
             ("onedoor.task.assigned.education", ("education_aid",)),
             ("onedoor.task.assigned.medical", ("medical_aid",)),
         ]
+        # Each department also learns what the application asked of the others (免申即享).
+        assert {tuple(json.loads(m.data)["payload"]["application_items"]) for m in messages} == {
+            tuple(body["items"])}
         ledger = (await routing.get(f"/api/v1/applications/{app_id}/handoffs")).json()
         assert sorted(h["to_department"] for h in ledger) == ["civil_affairs", "education", "medical"]
         assert all(h["from_party"] == f"window:{body['received_by']}" for h in ledger)
