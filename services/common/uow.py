@@ -35,6 +35,9 @@ class Transaction:
         self.later: dict[Table, list[dict[str, Any]]] = {}
         self.gathered: dict[Callable[..., Awaitable[None]], list[Any]] = {}
         self.after_commit: list[Callable[[], None]] = []
+        # Rows a handler found or made earlier in this transaction (a batch of messages), by
+        # its own key: read once per batch, and found again without flushing the session.
+        self.memo: dict[Any, Any] = {}
 
     def insert_later(self, table: Table, row: dict[str, Any]) -> None:
         """Add a row nothing in the transaction reads back (a history line): the rows of a

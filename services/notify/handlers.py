@@ -109,7 +109,11 @@ async def record_decided(tx: Transaction, msg: TaskDecidedMessage, *, wake: Wake
     """Consumes TaskDecided; queues the notices, and publishes ApplicationCompleted at the last.
     A task decides once: the same decision again is a no-op, a different one is refused."""
     d = msg.payload
-    first = await tx.session.get(DecisionRow, d.task_id)
+    decisions = await _decisions(tx, d.application_id)
+    first = decisions.get(d.task_id)
+    if first is None:
+        with tx.session.no_autoflush:  # one made earlier in the batch is in ``decisions``
+            first = await tx.session.get(DecisionRow, d.task_id)
     if first is not None:
         first_stands(f"the decision of task {d.task_id}",
                      {"outcome": first.outcome, "amount": first.amount, "reason": first.reason,
@@ -117,10 +121,11 @@ async def record_decided(tx: Transaction, msg: TaskDecidedMessage, *, wake: Wake
                      {"outcome": d.outcome, "amount": d.amount, "reason": d.reason,
                       "items": d.items, "automatic": d.automatic}, private=("reason",))
         return
-    tx.session.add(DecisionRow(task_id=d.task_id, application_id=d.application_id,
-                               department=d.department, items=list(d.items),
-                               outcome=d.outcome, amount=d.amount, reason=d.reason,
-                               automatic=d.automatic))
+    row = DecisionRow(task_id=d.task_id, application_id=d.application_id,
+                      department=d.department, items=list(d.items), outcome=d.outcome,
+                      amount=d.amount, reason=d.reason, automatic=d.automatic)
+    tx.session.add(row)
+    decisions[d.task_id] = row
     await _evaluate(tx, await _case(tx, d.application_id), wake)
 
 
@@ -178,21 +183,39 @@ def _queue(tx: Transaction, application_id: str, notices: list[Notice], wake: Wa
 
 
 async def _case(tx: Transaction, application_id: str) -> CaseRow:
+    """The application's case row, read once per batch (an earlier message of the batch may
+    have made it: it is remembered, so the read needs no flush)."""
+    key = (CaseRow, application_id)
+    row = tx.memo.get(key)
+    if row is not None:
+        return row
     # Locked on PostgreSQL: two copies of notify recording the last two decisions of one
     # application at once would each miss the other's and neither complete it.
     shared = tx.session.bind.dialect.name == "postgresql"
-    row = await tx.session.get(CaseRow, application_id, with_for_update=shared or None)
+    with tx.session.no_autoflush:
+        row = await tx.session.get(CaseRow, application_id, with_for_update=shared or None)
     if row is None:
         row = CaseRow(application_id=application_id)
         tx.session.add(row)
+    tx.memo[key] = row
     return row
 
 
+async def _decisions(tx: Transaction, application_id: str) -> dict[str, DecisionRow]:
+    """The application's decisions by task, read once per batch; the handlers add the ones
+    they make, so the batch's rows are written once, at commit, not flushed per message."""
+    key = (DecisionRow, application_id)
+    found = tx.memo.get(key)
+    if found is None:
+        with tx.session.no_autoflush:
+            found = {d.task_id: d for d in await tx.session.scalars(
+                select(DecisionRow).where(DecisionRow.application_id == application_id))}
+        tx.memo[key] = found
+    return found
+
+
 async def _evaluate(tx: Transaction, row: CaseRow, wake: Wake) -> None:
-    decisions = {
-        d.task_id: d for d in await tx.session.scalars(
-            select(DecisionRow).where(DecisionRow.application_id == row.application_id))
-    }
+    decisions = await _decisions(tx, row.application_id)
     case = Case(
         application_id=row.application_id,
         contact=Contact(row.receipt_no, row.name, row.phone, row.window_staff)

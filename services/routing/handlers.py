@@ -117,9 +117,13 @@ async def task_handoff(tx: Transaction, task_id: str, msg: Any) -> Handoff | Non
 
     It cannot normally happen (the hand-off commits before TaskAssigned is published), but a
     task from elsewhere (another region's routing, a hand-made message) must not crash."""
-    handoff = await tx.session.scalar(
-        select(Handoff).where(Handoff.task_id == task_id, Handoff.kind == TASK)
-        .with_for_update())
+    # No flush first: a hand-off this reads was written by an earlier transaction (its task's
+    # events come only after that commit), and one changed earlier in the batch is the
+    # session's own object either way; the batch's changes are written once, at commit.
+    with tx.session.no_autoflush:
+        handoff = await tx.session.scalar(
+            select(Handoff).where(Handoff.task_id == task_id, Handoff.kind == TASK)
+            .with_for_update())
     if handoff is None:
         log.warning("%s %s: no hand-off of task %s here; ignored", msg.type, msg.message_id,
                     task_id)
