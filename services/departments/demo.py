@@ -33,6 +33,7 @@ async def auto_decide_due(tx: Transaction, department: Department, *, policy: Po
     # Separation of duties: three different accounts (002 §一), as staff would be.
     acceptor, reviewer, confirmer = deciders(str(department))
     for task in due:
+        tx.memo[(Task, task.id)] = task  # locked above: accept, review and decide read it as is
         rules = rules_for(policy, task.items)
         decision = domain.demo_decision(
             monthly_income_per_capita=Decimal(str(task.household["monthly_income_per_capita"])),

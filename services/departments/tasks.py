@@ -67,9 +67,13 @@ def task_span(tx: Transaction, task: Task, name: str, request: trace.Span,
 
 async def get_task(tx: Transaction, task_id: str) -> Task:
     """The task, locked for this transaction (TaskNotFound if this department has none)."""
-    task = await tx.session.get(Task, task_id, with_for_update=True)
-    if task is None:
-        raise TaskNotFound(task_id)
+    key = (Task, task_id)
+    task = tx.memo.get(key)
+    if task is None:  # a row already locked in this transaction is not read (and locked) again
+        task = await tx.session.get(Task, task_id, with_for_update=True)
+        if task is None:
+            raise TaskNotFound(task_id)
+        tx.memo[key] = task
     tag(tx.causing_span, application_id=task.application_id, task_id=task.id)
     return task
 
