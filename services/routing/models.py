@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Integer, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import UtcDateTime
@@ -23,6 +23,10 @@ MESSAGING = messaging_tables(Base.metadata)
 # What a ledger line records: a task to a department, a referral to an organisation, or
 # items put before the joint meeting.
 TASK, REFERRAL, JOINT_MEETING = "task", "referral", "joint_meeting"
+
+
+UNDECIDED = "decided_at IS NULL"
+PAPERWORK_OPEN = "paperwork_due_at IS NOT NULL AND paperwork_completed_at IS NULL"
 
 
 class Handoff(Base):
@@ -78,6 +82,15 @@ class Handoff(Base):
     paperwork_completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     # The trace the hand-off was made in (the application's), when tracing is on.
     trace_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+    # What supervision reads every minute: the few open hand-offs among years of closed ones
+    # (partial indexes; the history bench found a full scan, 140 ms at 300,000 hand-offs).
+    __table_args__ = (
+        Index("ix_handoffs_undecided", "id", sqlite_where=text(UNDECIDED),
+              postgresql_where=text(UNDECIDED)),
+        Index("ix_handoffs_paperwork_open", "id", sqlite_where=text(PAPERWORK_OPEN),
+              postgresql_where=text(PAPERWORK_OPEN)),
+    )
 
 
 class RoutedApplication(Base):

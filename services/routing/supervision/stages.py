@@ -2,14 +2,14 @@
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import Department
 from services.common.limits import Limit
 from services.common.policy import Policy
 from services.routing.jointmeeting.domain import OPEN
-from services.routing.models import TASK, Handoff, JointMeetingCase
+from services.routing.models import PAPERWORK_OPEN, TASK, UNDECIDED, Handoff, JointMeetingCase
 from services.routing.supervision.domain import Stage
 
 # An item the policy no longer knows: "other matters with no stated limit", 15 working days
@@ -21,16 +21,22 @@ FALLBACK_PAPERWORK = Limit(days=7)
 async def open_stages(session: AsyncSession, policy: Policy) -> list[Stage]:
     """Every stage not closed yet: hand-offs not accepted, not decided, or with paperwork
     outstanding (returned ones are closed), and joint-meeting cases not resolved."""
-    handoffs = await session.scalars(select(Handoff).where(
-        Handoff.kind == TASK, Handoff.returned_at.is_(None),
-        or_(Handoff.decided_at.is_(None),
-            and_(Handoff.paperwork_due_at.is_not(None),
-                 Handoff.paperwork_completed_at.is_(None)))).order_by(Handoff.id))
-    stages = [s for h in handoffs for s in handoff_stages(h, policy)]
+    handoffs = [h for query in open_handoff_queries() for h in await session.scalars(query)]
+    stages = [s for h in sorted(handoffs, key=lambda h: h.id) for s in handoff_stages(h, policy)]
     cases = await session.scalars(select(JointMeetingCase).where(JointMeetingCase.status == OPEN)
                                   .order_by(JointMeetingCase.queued_at))
     stages += [case_stage(c, policy) for c in cases]
     return stages
+
+
+def open_handoff_queries() -> list[Select[tuple[Handoff]]]:
+    """The open hand-offs in two reads, each served by its partial index (an OR of the two
+    would scan every hand-off ever made): undecided ones, and decided ones whose paperwork
+    is outstanding."""
+    still_open = (Handoff.kind == TASK, Handoff.returned_at.is_(None))
+    return [select(Handoff).where(*still_open, text(UNDECIDED)),
+            select(Handoff).where(*still_open, text(PAPERWORK_OPEN),
+                                  Handoff.decided_at.is_not(None))]
 
 
 def handoff_stages(h: Handoff, policy: Policy) -> list[Stage]:
