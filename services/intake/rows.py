@@ -2,9 +2,10 @@
 columns rather than whole applications (whose personal columns are encrypted), and without a
 flush before each read (a batch's changes are on the objects the session hands back)."""
 
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, Table, insert, select, update
+from sqlalchemy import Table, insert, select, update
 
 from services.common.uow import Transaction
 from services.intake import domain, texts
@@ -14,25 +15,47 @@ APPLICATIONS: Table = Application.__table__  # type: ignore[assignment]
 HISTORY: Table = HistoryEntry.__table__  # type: ignore[assignment]
 
 
+class State(NamedTuple):
+    """The application's columns the combined status is computed from."""
+
+    status: str
+    outcome: str | None
+    completed_at: datetime | None
+
+
 async def items(tx: Transaction, application_id: str) -> dict[str, ApplicationItem]:
-    """The application's items by code, as the session holds them."""
+    """The application's items by code, as the session holds them: read once per batch (the
+    same dict again for the batch's next event of the application; a projection adding an
+    item adds it to this dict)."""
+    key = (ApplicationItem, application_id)
+    found = tx.memo.get(key)
+    if found is not None:
+        return found
     # No flush first: a batch's earlier changes to these rows are on the very objects the
     # query returns (the session's identity map), so they are written once, at commit, rather
     # than flushed before every message's query. A new row is flushed where it is added.
     with tx.session.no_autoflush:
         rows = await tx.session.scalars(
             select(ApplicationItem).where(ApplicationItem.application_id == application_id))
-    return {r.item: r for r in rows}
+    found = tx.memo[key] = {r.item: r for r in rows}
+    return found
 
 
-async def state(tx: Transaction, application_id: str) -> Row[Any] | None:
+async def state(tx: Transaction, application_id: str) -> State | None:
     """What the combined status is computed from, without loading the application (its
-    personal columns are encrypted: decrypting them for every event was the hot spot)."""
+    personal columns are encrypted: decrypting them for every event was the hot spot); read
+    once per batch, kept up to date by set_columns."""
+    key = (State, application_id)
+    if key in tx.memo:
+        return tx.memo[key]
     with tx.session.no_autoflush:  # in a projection only set_columns changes them (at once)
-        found = await tx.session.execute(
+        found = (await tx.session.execute(
             select(APPLICATIONS.c.status, APPLICATIONS.c.outcome, APPLICATIONS.c.completed_at)
-            .where(APPLICATIONS.c.id == application_id))
-    return found.first()
+            .where(APPLICATIONS.c.id == application_id))).first()
+    if found is None:
+        return None  # not remembered: the window registers applications, not the batch
+    tx.memo[key] = State(*found)
+    return tx.memo[key]
 
 
 async def set_columns(tx: Transaction, application_id: str, **values: Any) -> None:
@@ -40,6 +63,10 @@ async def set_columns(tx: Transaction, application_id: str, **values: Any) -> No
     with tx.session.no_autoflush:  # as in items(): the batch's rows are flushed at commit
         await tx.session.execute(
             update(APPLICATIONS).where(APPLICATIONS.c.id == application_id).values(**values))
+    key = (State, application_id)
+    if key in tx.memo:
+        tx.memo[key] = tx.memo[key]._replace(
+            **{k: v for k, v in values.items() if k in State._fields})
 
 
 async def refresh_status(tx: Transaction, application_id: str,
