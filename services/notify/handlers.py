@@ -135,9 +135,13 @@ async def deliver_pending(tx: Transaction, channels: Channels, limit: int = 200)
     rows = (await tx.session.scalars(
         select(NoticeRow).where(NoticeRow.sent_at.is_(None)).order_by(NoticeRow.created_at)
         .limit(limit).with_for_update(skip_locked=True))).all()
+    # The applicants' names, in one read for all the notices (not a read, and a flush of the
+    # notice before, per notice): masked wherever a text is shown but in the notice itself.
+    with tx.session.no_autoflush:
+        cases = {c.application_id: c for c in await tx.session.scalars(select(CaseRow).where(
+            CaseRow.application_id.in_({r.application_id for r in rows})))} if rows else {}
     for row in rows:
-        # The names the text may hold: masked wherever it is shown but in the notice itself.
-        case = await tx.session.get(CaseRow, row.application_id)
+        case = cases.get(row.application_id)
         names = [case.name] if case is not None and case.name else []
         # At least once: a crash after sending and before commit sends it again with the same
         # id, which a real gateway uses to drop the repeat.

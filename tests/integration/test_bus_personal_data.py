@@ -92,9 +92,14 @@ async def test_personal_data_travels_sealed_and_routing_never_holds_it(
         sms = [n for n in view["notifications"] if n["channel"] == "sms"]
         assert sms and all(n["recipient"].endswith(body["applicant"]["phone"]) for n in sms)
         assert all(body["applicant"]["name"] in n["text"] for n in sms)
-        notices = (await system.notify.get(
-            f"/api/v1/applications/{held['id']}/notices")).json()
-        assert any(waiting["applicant"]["name"] in n["text"] for n in notices)
+        async def materials_notice_recorded() -> bool:
+            # Its own consumer in notify: no order with the other application's completion.
+            notices = (await system.notify.get(
+                f"/api/v1/applications/{held['id']}/notices")).json()
+            assert any(waiting["applicant"]["name"] in n["text"] for n in notices), notices
+            return True
+
+        await eventually_async(materials_notice_recorded, timeout=20)
 
         # On the bus: none of it in clear, in any message about the two applications.
         leaked = _clear_values(body) + _clear_values(waiting)
