@@ -14,6 +14,7 @@ from nats.js import JetStreamContext
 from contracts import (
     Department,
     HouseholdStatusConfirmedMessage,
+    Item,
     TaskDecidedMessage,
     subjects,
 )
@@ -121,7 +122,7 @@ async def test_an_announcement_overtaking_the_applications_own_task_grants_nothi
     settings = settings_for(backend, nats_server)
     civil = create_app(settings, CIVIL, clock=MovableClock(START))
     education = create_app(settings, EDUCATION, clock=MovableClock(START))
-    asked = ["dibao", "education_aid"]
+    asked = [Item.dibao, Item.education_aid]
     dibao = assigned(rng, ["dibao"], students=1)
     dibao = dibao.model_copy(update={"payload": dibao.payload.model_copy(
         update={"application_items": asked})})
